@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+from .selectors import agent_get_for_user
+
+
+def agent_required(view):
+    """Lets through a logged-in active agent and sets `request.agent`; staff-only users get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        agent = agent_get_for_user(user=request.user)
+        if agent is None:
+            raise PermissionDenied
+        request.agent = agent
+        return view(request, *args, **kwargs)
+
+    return wrapper

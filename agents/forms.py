@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+
+
+class AgentLoginForm(forms.Form):
+    device_number = forms.CharField(
+        label=_("Device number"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "inputmode": "tel", "autofocus": True}
+        ),
+        help_text=_("The WhatsApp number you answer for, e.g. 0812 3456 7890."),
+    )
+    token = forms.CharField(
+        label=_("Token"),
+        max_length=128,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Your agent token, from your administrator."),
+    )
+
+    # One message for every failure: it must not reveal whether the number or the token was wrong.
+    error_message = _("That device number and token do not match an active agent.")
+
+    def __init__(self, request, *args, **kwargs) -> None:
+        self.request = request
+        self.user = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        number, token = cleaned.get("device_number"), cleaned.get("token")
+        if number and token:
+            self.user = authenticate(self.request, device_number=number, token=token)
+            if self.user is None:
+                raise forms.ValidationError(self.error_message, code="invalid_login")
+        return cleaned

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """Staff log in with a username and password; agents through their Agent (device + token)."""
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class Agent(models.Model):
+    """A person who answers chats. Belongs to exactly one division; logs in with a device."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="agent",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=80)
+    device = models.ForeignKey(
+        "devices_app.Device",
+        on_delete=models.PROTECT,
+        related_name="agents",
+        verbose_name=_("logs in with device"),
+    )
+    division = models.ForeignKey(
+        "divisions.Division",
+        on_delete=models.PROTECT,
+        related_name="agents",
+        verbose_name=_("division"),
+    )
+    # SHA-256 of the token: unique and indexed, so a login is one lookup.
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    token_hint = models.CharField(_("token ends with"), max_length=8, blank=True, editable=False)
+    token_created_at = models.DateTimeField(_("token created"), null=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    max_open_chats = models.PositiveSmallIntegerField(
+        _("open chats limit"),
+        null=True,
+        blank=True,
+        help_text=_("Overrides the division's limit for this agent. Empty uses the division's."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("agent")
+        verbose_name_plural = _("agents")
+        indexes = [models.Index(fields=["division", "is_active"], name="agent_division_active")]
+
+    def __str__(self) -> str:
+        return self.name

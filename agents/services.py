@@ -1,0 +1,92 @@
+"""Writes for agents. Each returns what the caller must show once (a new token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from chats import realtime
+
+from .models import Agent, User
+from .tokens import token_generate, token_hash
+
+
+@dataclass(frozen=True)
+class AgentWithToken:
+    agent: Agent
+    token: str
+
+
+def _username_for(name: str) -> str:
+    from django.utils.crypto import get_random_string
+    from django.utils.text import slugify
+
+    return f"agent-{slugify(name)[:20] or 'x'}-{get_random_string(6).lower()}"
+
+
+@transaction.atomic
+def agent_create(
+    *,
+    name: str,
+    device,
+    division,
+    max_open_chats: int | None = None,
+    token: str | None = None,
+) -> AgentWithToken:
+    """Create an agent and its user. Returns the clear token: it is never stored or shown again.
+
+    `token` is only for demo data, which needs fixed, printable logins.
+    """
+    token = token or token_generate()
+    user = User(username=_username_for(name), first_name=name[:150])
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    agent = Agent(
+        user=user,
+        name=name,
+        device=device,
+        division=division,
+        max_open_chats=max_open_chats,
+        token_hash=token_hash(token),
+        token_hint=token[-4:],
+        token_created_at=timezone.now(),
+    )
+    agent.full_clean()
+    agent.save()
+    return AgentWithToken(agent=agent, token=token)
+
+
+def _end_sessions(agent: Agent) -> None:
+    # Django ties each session to a hash of the user's password field: an agent's password is
+    # unusable, and setting a fresh unusable one changes that hash, so every session of this
+    # user stops validating at its next request. Open sockets are closed by a push on commit.
+    agent.user.set_unusable_password()
+    agent.user.save(update_fields=["password"])
+    realtime.publish_on_commit(realtime.agent_group(agent.pk), {"type": "session.ended"})
+
+
+@transaction.atomic
+def agent_token_regenerate(*, agent: Agent) -> str:
+    """Issue a new token, end the agent's sessions and sockets. Returns the clear token once."""
+    token = token_generate()
+    agent.token_hash = token_hash(token)
+    agent.token_hint = token[-4:]
+    agent.token_created_at = timezone.now()
+    agent.save(update_fields=["token_hash", "token_hint", "token_created_at"])
+    _end_sessions(agent)
+    return token
+
+
+@transaction.atomic
+def agent_set_active(*, agent: Agent, active: bool) -> Agent:
+    """Activate or deactivate. Deactivating ends the agent's sessions and sockets at once."""
+    agent.is_active = active
+    agent.save(update_fields=["is_active"])
+    agent.user.is_active = active
+    agent.user.save(update_fields=["is_active"])
+    if not active:
+        _end_sessions(agent)
+    return agent

@@ -1,0 +1,52 @@
+from django.contrib import admin
+
+from .models import Contact, Conversation, Message
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "address", "device", "is_group", "created_at"]
+    list_filter = ["is_group", "device"]
+    search_fields = ["name", "address"]
+    list_select_related = ["device"]
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "contact",
+        "device",
+        "division",
+        "agent",
+        "status",
+        "unread_count",
+        "last_activity_at",
+    ]
+    list_filter = ["status", "division", "device", "agent"]
+    search_fields = ["contact__name", "contact__address", "last_message_preview"]
+    list_select_related = ["contact", "device", "division", "agent"]
+    raw_id_fields = ["contact", "agent"]
+    date_hierarchy = "opened_at"
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "conversation",
+        "direction",
+        "status",
+        "short_text",
+        "sender_agent",
+        "created_at",
+    ]
+    list_filter = ["direction", "status", "device"]
+    search_fields = ["text", "gateway_message_id", "gateway_state_id"]
+    list_select_related = ["conversation__contact", "sender_agent"]
+    raw_id_fields = ["conversation", "sender_agent", "poll_vote_for", "quoted"]
+    readonly_fields = ["dedupe_key", "raw"]
+
+    @admin.display(description="text")
+    def short_text(self, obj: Message) -> str:
+        return obj.text[:80]

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET
+
+from agents.selectors import agent_get_for_user
+
+
+@require_GET
+def home(request):
+    if agent_get_for_user(user=request.user) is not None:
+        return redirect("chats:inbox")
+    if request.user.is_authenticated and request.user.is_staff:
+        return redirect("admin:index")
+    return redirect("agents:login")

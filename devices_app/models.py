@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .phone import display_number
+
+
+def new_webhook_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Device(models.Model):
+    """A WhatsApp number connected through a gateway; its chats route to one division."""
+
+    class Gateway(models.TextChoices):
+        FONNTE = "fonnte", "Fonnte"
+        APIWAGO = "apiwago", _("ApiWago (self-hosted)")
+        WONOTIFY = "wonotify", _("wonotify (experimental)")
+        SANDBOX = "sandbox", _("Sandbox (simulated)")
+
+    class Status(models.TextChoices):
+        UNKNOWN = "unknown", _("Unknown")
+        CONNECTED = "connected", _("Connected")
+        DISCONNECTED = "disconnected", _("Disconnected")
+
+    number = models.CharField(
+        _("WhatsApp number"),
+        max_length=20,
+        unique=True,
+        help_text=_("Digits with the country code, e.g. 6281234567890."),
+    )
+    name = models.CharField(_("display name"), max_length=80)
+    gateway = models.CharField(_("gateway"), max_length=16, choices=Gateway, default=Gateway.FONNTE)
+    gateway_token = models.CharField(_("gateway token"), max_length=255, blank=True)
+    gateway_instance = models.CharField(
+        _("gateway instance id"), max_length=120, blank=True, help_text=_("ApiWago only.")
+    )
+    webhook_key = models.CharField(
+        _("webhook key"), max_length=64, unique=True, default=new_webhook_key, editable=False
+    )
+    division = models.ForeignKey(
+        "divisions.Division",
+        on_delete=models.PROTECT,
+        related_name="devices",
+        verbose_name=_("routes chats to division"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    status = models.CharField(
+        _("connection"), max_length=16, choices=Status, default=Status.UNKNOWN
+    )
+    status_reason = models.CharField(_("connection detail"), max_length=255, blank=True)
+    status_changed_at = models.DateTimeField(_("connection changed"), null=True, blank=True)
+    quota = models.CharField(_("quota"), max_length=40, blank=True)
+    package = models.CharField(_("package"), max_length=40, blank=True)
+    expires = models.CharField(_("expires"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_number})"
+
+    @property
+    def display_number(self) -> str:
+        return display_number(self.number)
+
+    @property
+    def masked_gateway_token(self) -> str:
+        if not self.gateway_token:
+            return ""
+        return "•" * 8 + self.gateway_token[-4:]

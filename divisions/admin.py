@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Division
+
+
+@admin.register(Division)
+class DivisionAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "rotation_mode",
+        "online_only",
+        "max_open_chats",
+        "skipped_turn",
+        "active_agents",
+    ]
+    list_filter = ["rotation_mode", "online_only"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(active_agent_count=Count("agents", filter=Q(agents__is_active=True)))
+        )
+
+    @admin.display(description=_("active agents"), ordering="active_agent_count")
+    def active_agents(self, obj: Division) -> int:
+        return obj.active_agent_count

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Division(models.Model):
+    """A team of agents that shares one rotation pool and one waiting queue."""
+
+    class RotationMode(models.TextChoices):
+        FULL = "full", _("Full: everyone once per cycle, in random order")
+        PARTIAL = "partial", _("Partial: a random pick each time")
+
+    class SkippedTurn(models.TextChoices):
+        FORFEIT = "forfeit", _("Forfeit the turn for this cycle")
+        KEEP = "keep", _("Keep the turn until the agent is eligible again")
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    rotation_mode = models.CharField(
+        _("rotation mode"), max_length=10, choices=RotationMode, default=RotationMode.FULL
+    )
+    online_only = models.BooleanField(
+        _("online agents only"),
+        default=True,
+        help_text=_("Only agents with the workspace open (and not away) receive new chats."),
+    )
+    max_open_chats = models.PositiveSmallIntegerField(
+        _("open chats per agent"),
+        null=True,
+        blank=True,
+        help_text=_("Agents at this many open chats are skipped. Empty means no limit."),
+    )
+    skipped_turn = models.CharField(
+        _("a skipped agent's turn"), max_length=10, choices=SkippedTurn, default=SkippedTurn.KEEP
+    )
+    sticky_returning_contacts = models.BooleanField(
+        _("returning contacts go back to their previous agent"),
+        default=True,
+        help_text=_("When that agent is eligible; otherwise the chat goes through rotation."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("division")
+        verbose_name_plural = _("divisions")
+
+    def __str__(self) -> str:
+        return self.name
