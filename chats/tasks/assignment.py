@@ -1,0 +1,1 @@
+"""Tasks of the assignment flow (queue drain safety net)."""

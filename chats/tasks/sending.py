@@ -1,0 +1,1 @@
+"""Tasks of the outbound flow (send, sweep)."""
