@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..media import (
@@ -51,6 +52,7 @@ AE = Message.AttachmentError
 MAX_REDIRECTS = 5
 CHUNK_SIZE = 64 * 1024
 RETENTION_BATCH = 500
+INCOMING_PREFIX = "attachments/"
 
 
 class AttachmentTemporarilyUnavailable(Exception):
@@ -225,8 +227,10 @@ def media_delete_older_than(*, days: int) -> int:
     becomes `deleted`, so the UI can say why the file is gone. `days <= 0` deletes nothing
     (keep forever). Each batch clears the references in one transaction and deletes the files
     after it commits: a crash in between leaves an orphan file, never a reference to a missing
-    file. Idempotent. Returns how many files were deleted. Files under `outgoing/` that no
-    message references (an upload never sent) are removed by the same age rule.
+    file. Only files under `attachments/` (copies) and `outgoing/` (uploads) are touched: a
+    quick-reply template's file stays, and so does a file a newer message still references.
+    Uploads under `outgoing/` that no message references (never sent) go by the same age rule.
+    Idempotent. Returns how many attachments were removed (message references + orphans).
     """
     if days <= 0:
         return 0
@@ -235,7 +239,7 @@ def media_delete_older_than(*, days: int) -> int:
     while True:
         batch = list(
             Message.objects.filter(created_at__lt=cutoff)
-            .exclude(attachment_file="")
+            .filter(_owned_files_q())
             .order_by("pk")
             .values_list("pk", "attachment_file")[:RETENTION_BATCH]
         )
@@ -246,24 +250,38 @@ def media_delete_older_than(*, days: int) -> int:
     return deleted
 
 
+def _owned_files_q() -> Q:
+    # Only copies of customer files and agent uploads: a reply made from a quick-reply template
+    # may reference the template's own file, which must outlive the message.
+    return Q(attachment_file__startswith=INCOMING_PREFIX) | Q(
+        attachment_file__startswith=OUTGOING_PREFIX
+    )
+
+
 @transaction.atomic
 def _retention_clear_batch(*, batch: list[tuple[int, str]]) -> int:
     names = dict(batch)
     cleared = list(
         Message.objects.select_for_update()
         .filter(pk__in=names)
-        .exclude(attachment_file="")
+        .filter(_owned_files_q())
         .values_list("pk", flat=True)
     )
     Message.objects.filter(pk__in=cleared).update(attachment_file="", attachment_state=AS.DELETED)
-    to_delete = [names[pk] for pk in cleared]
+    # A file still referenced by a newer message (a resent upload) stays.
+    still_used = set(
+        Message.objects.filter(attachment_file__in=[names[pk] for pk in cleared]).values_list(
+            "attachment_file", flat=True
+        )
+    )
+    to_delete = sorted({names[pk] for pk in cleared} - still_used)
 
     def delete_files() -> None:
         for name in to_delete:
             default_storage.delete(name)
 
     transaction.on_commit(delete_files)
-    return len(to_delete)
+    return len(cleared)
 
 
 def _outgoing_orphans_delete(*, cutoff) -> int:

@@ -18,12 +18,12 @@ PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 PDF_BYTES = b"%PDF-1.4\n" + b"x" * 3000 + b"\n%%EOF\n"
 
 
-def inbound_message(*, url: str = "", name: str = "", extension: str = "", **fields) -> Message:
+def chat_message(*, url: str = "", name: str = "", extension: str = "", **fields) -> Message:
     conversation = fields.pop("conversation", None) or ConversationFactory()
     return Message.objects.create(
         conversation=conversation,
         device=conversation.device,
-        direction=Message.Direction.IN,
+        direction=fields.pop("direction", Message.Direction.IN),
         attachment_url=url,
         attachment_name=name,
         attachment_extension=extension,

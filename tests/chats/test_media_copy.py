@@ -15,8 +15,8 @@ from .media_support import (
     PDF_BYTES,
     PNG_BYTES,
     celery_worker,
+    chat_message,
     files_under,
-    inbound_message,
     wait_for,
 )
 
@@ -44,7 +44,7 @@ def test_copy_stores_the_same_bytes_privately_with_size_and_type(httpserver, med
     httpserver.expect_request("/files/abc").respond_with_data(
         PDF_BYTES, content_type="application/pdf"
     )
-    message = inbound_message(
+    message = chat_message(
         url=httpserver.url_for("/files/abc"), name="Invoice March.pdf", extension="pdf"
     )
 
@@ -63,7 +63,7 @@ def test_copy_stores_the_same_bytes_privately_with_size_and_type(httpserver, med
 @pytest.mark.django_db
 def test_image_content_type_comes_from_the_bytes(httpserver, media_root):
     httpserver.expect_request("/img").respond_with_data(PNG_BYTES, content_type="text/html")
-    message = inbound_message(url=httpserver.url_for("/img"), name="", extension="png")
+    message = chat_message(url=httpserver.url_for("/img"), name="", extension="png")
 
     attachment_copy_run(message_id=message.pk)
 
@@ -75,7 +75,7 @@ def test_image_content_type_comes_from_the_bytes(httpserver, media_root):
 @pytest.mark.django_db
 def test_hostile_file_name_is_sanitised(httpserver, media_root):
     httpserver.expect_request("/x").respond_with_data(b"hello")
-    message = inbound_message(
+    message = chat_message(
         url=httpserver.url_for("/x"), name="../../etc/.pass\x1bwd\t<script>.txt", extension="txt"
     )
 
@@ -90,7 +90,7 @@ def test_hostile_file_name_is_sanitised(httpserver, media_root):
 @pytest.mark.django_db
 def test_rerun_after_success_does_nothing(httpserver, media_root):
     httpserver.expect_request("/f").respond_with_data(PDF_BYTES)
-    message = inbound_message(url=httpserver.url_for("/f"), name="a.pdf", extension="pdf")
+    message = chat_message(url=httpserver.url_for("/f"), name="a.pdf", extension="pdf")
     attachment_copy_run(message_id=message.pk)
     stored_name = Message.objects.get(pk=message.pk).attachment_file.name
 
@@ -106,7 +106,7 @@ def test_rerun_after_success_does_nothing(httpserver, media_root):
 @pytest.mark.parametrize("status", [404, 410, 403])
 def test_expired_link_marks_the_attachment_unavailable_once(httpserver, media_root, status):
     httpserver.expect_request("/gone").respond_with_data("not found", status=status)
-    message = inbound_message(url=httpserver.url_for("/gone"), name="a.jpg", extension="jpg")
+    message = chat_message(url=httpserver.url_for("/gone"), name="a.jpg", extension="jpg")
 
     attachment_copy.apply(args=[message.pk])
     attachment_copy.apply(args=[message.pk])
@@ -126,7 +126,7 @@ def test_too_large_by_declared_length_is_refused_without_reading(
 ):
     settings.ATTACHMENT_MAX_BYTES = 1000
     httpserver.expect_request("/big").respond_with_data(b"x" * 5000)
-    message = inbound_message(url=httpserver.url_for("/big"), name="big.pdf", extension="pdf")
+    message = chat_message(url=httpserver.url_for("/big"), name="big.pdf", extension="pdf")
 
     assert attachment_copy_run(message_id=message.pk) is False
 
@@ -148,7 +148,7 @@ def test_too_large_stream_without_length_is_aborted_and_leaves_no_partial_file(
         return Response((b"y" * 8192 for _ in range(1000)), content_type="video/mp4")
 
     httpserver.expect_request("/stream").respond_with_handler(endless)
-    message = inbound_message(url=httpserver.url_for("/stream"), name="v.mp4", extension="mp4")
+    message = chat_message(url=httpserver.url_for("/stream"), name="v.mp4", extension="mp4")
 
     assert attachment_copy_run(message_id=message.pk) is False
 
@@ -162,7 +162,7 @@ def test_too_large_stream_without_length_is_aborted_and_leaves_no_partial_file(
 def test_private_address_is_refused_when_not_allowed(httpserver, media_root, settings):
     settings.MEDIA_ALLOW_PRIVATE_URLS = False
     httpserver.expect_request("/secret").respond_with_data(b"internal")
-    message = inbound_message(url=httpserver.url_for("/secret"), name="a.pdf", extension="pdf")
+    message = chat_message(url=httpserver.url_for("/secret"), name="a.pdf", extension="pdf")
 
     attachment_copy_run(message_id=message.pk)
 
@@ -174,7 +174,7 @@ def test_private_address_is_refused_when_not_allowed(httpserver, media_root, set
 @pytest.mark.django_db
 def test_ipv6_loopback_literal_is_refused_when_not_allowed(media_root, settings):
     settings.MEDIA_ALLOW_PRIVATE_URLS = False
-    message = inbound_message(url="http://[::1]:9/x", name="a.pdf", extension="pdf")
+    message = chat_message(url="http://[::1]:9/x", name="a.pdf", extension="pdf")
 
     attachment_copy_run(message_id=message.pk)
 
@@ -187,7 +187,7 @@ def test_redirects_are_followed(httpserver, media_root):
         "", status=302, headers={"Location": "/final"}
     )
     httpserver.expect_request("/final").respond_with_data(PDF_BYTES)
-    message = inbound_message(url=httpserver.url_for("/start"), name="a.pdf", extension="pdf")
+    message = chat_message(url=httpserver.url_for("/start"), name="a.pdf", extension="pdf")
 
     assert attachment_copy_run(message_id=message.pk) is True
 
@@ -198,7 +198,7 @@ def test_redirects_are_followed(httpserver, media_root):
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", ["ftp://example.com/a.pdf", "file:///etc/passwd", "http://"])
 def test_non_http_links_are_refused(media_root, url):
-    message = inbound_message(url=url, name="a.pdf", extension="pdf")
+    message = chat_message(url=url, name="a.pdf", extension="pdf")
 
     attachment_copy_run(message_id=message.pk)
 
@@ -208,7 +208,7 @@ def test_non_http_links_are_refused(media_root, url):
 @pytest.mark.django_db
 def test_server_error_is_transient_and_changes_nothing(httpserver, media_root, scratch):
     httpserver.expect_request("/flaky").respond_with_data("busy", status=503)
-    message = inbound_message(url=httpserver.url_for("/flaky"), name="a.pdf", extension="pdf")
+    message = chat_message(url=httpserver.url_for("/flaky"), name="a.pdf", extension="pdf")
 
     with pytest.raises(AttachmentTemporarilyUnavailable):
         attachment_copy_run(message_id=message.pk)
@@ -221,7 +221,7 @@ def test_server_error_is_transient_and_changes_nothing(httpserver, media_root, s
 
 @pytest.mark.django_db
 def test_message_without_attachment_is_left_alone(media_root):
-    message = inbound_message(text="hello")
+    message = chat_message(text="hello")
 
     assert attachment_copy_run(message_id=message.pk) is False
     assert Message.objects.get(pk=message.pk).attachment_state == ""
@@ -239,7 +239,7 @@ def test_worker_retries_a_transient_failure_then_stores(httpserver, media_root, 
         return next(answers, None) or Response(PDF_BYTES)
 
     httpserver.expect_request("/f").respond_with_handler(flaky)
-    message = inbound_message(url=httpserver.url_for("/f"), name="a.pdf", extension="pdf")
+    message = chat_message(url=httpserver.url_for("/f"), name="a.pdf", extension="pdf")
 
     with celery_worker():
         attachment_copy.delay(message.pk)
@@ -256,7 +256,7 @@ def test_worker_gives_up_after_the_retry_limit_with_a_reason(httpserver, media_r
     settings.ATTACHMENT_COPY_RETRY_BACKOFF = 0
     settings.ATTACHMENT_COPY_MAX_RETRIES = 2
     httpserver.expect_request("/down").respond_with_data("busy", status=503)
-    message = inbound_message(url=httpserver.url_for("/down"), name="a.pdf", extension="pdf")
+    message = chat_message(url=httpserver.url_for("/down"), name="a.pdf", extension="pdf")
 
     with celery_worker():
         attachment_copy.delay(message.pk)

@@ -14,7 +14,7 @@ from chats.models import Message
 from chats.services.media import attachment_copy_run, media_delete_older_than
 from chats.tasks.media import media_retention
 
-from .media_support import PDF_BYTES, files_under, inbound_message
+from .media_support import PDF_BYTES, chat_message, files_under
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def retention(django_capture_on_commit_callbacks):
 
 
 def stored_message(*, age_days: float, name: str = "a.pdf") -> Message:
-    message = inbound_message(url="https://files.example/x", name=name, extension="pdf")
+    message = chat_message(url="https://files.example/x", name=name, extension="pdf")
     message.attachment_file.save(name, ContentFile(PDF_BYTES), save=False)
     message.attachment_state = Message.AttachmentState.STORED
     message.save()
@@ -112,3 +112,24 @@ def test_beat_task_uses_the_setting(media_root, settings, django_capture_on_comm
 def test_retention_has_a_daily_beat_entry(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["chats.media-retention"]
     assert entry["task"] == media_retention.name
+
+
+def test_template_files_and_files_still_used_by_newer_messages_stay(media_root, retention):
+    template_file = default_storage.save("quick-replies/menu.pdf", ContentFile(PDF_BYTES))
+    upload = default_storage.save("outgoing/2026/01/offer.pdf", ContentFile(PDF_BYTES))
+    from_template = chat_message(direction=Message.Direction.OUT)
+    old_send = chat_message(direction=Message.Direction.OUT)
+    resend = chat_message(direction=Message.Direction.OUT)
+    Message.objects.filter(pk=from_template.pk).update(attachment_file=template_file)
+    Message.objects.filter(pk=old_send.pk).update(attachment_file=upload)
+    Message.objects.filter(pk=resend.pk).update(attachment_file=upload)
+    Message.objects.filter(pk__in=[from_template.pk, old_send.pk]).update(
+        created_at=timezone.now() - timedelta(days=365)
+    )
+
+    assert retention(days=90) == 1
+
+    assert (media_root / template_file).exists()
+    assert Message.objects.get(pk=from_template.pk).attachment_file.name == template_file
+    assert Message.objects.get(pk=old_send.pk).attachment_file.name == ""
+    assert (media_root / upload).read_bytes() == PDF_BYTES

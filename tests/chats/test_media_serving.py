@@ -19,7 +19,7 @@ from chats.media import (
 )
 from chats.models import Message
 
-from .media_support import PDF_BYTES, PNG_BYTES, inbound_message
+from .media_support import PDF_BYTES, PNG_BYTES, chat_message
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.chats.urls_with_media")]
 
@@ -32,7 +32,7 @@ def media_root(settings, tmp_path):
 
 
 def message_with_file(*, name: str, content: bytes, stored_as: str | None = None) -> Message:
-    message = inbound_message(url="https://files.example/x", name=name)
+    message = chat_message(url="https://files.example/x", name=name)
     message.attachment_file.save(stored_as or name, ContentFile(content), save=True)
     return message
 
@@ -88,7 +88,7 @@ def test_svg_is_never_inline(media_root):
 
 
 def test_no_stored_file_is_404(media_root):
-    message = inbound_message(url="https://files.example/x", name="a.pdf")
+    message = chat_message(url="https://files.example/x", name="a.pdf")
 
     with pytest.raises(Http404):
         attachment_response(message=message)
