@@ -337,10 +337,12 @@ def attachment_response(*, message: Message) -> FileResponse:
     """
     if not message.attachment_file:
         raise Http404("no stored attachment")
-    display_name = display_file_name(message.attachment_name) or posixpath.basename(
-        message.attachment_file.name
-    )
-    return _file_response(stored_name=message.attachment_file.name, display_name=display_name)
+    stored_name = message.attachment_file.name
+    display_name = display_file_name(message.attachment_name) or posixpath.basename(stored_name)
+    if not extension_of(display_name) and extension_of(stored_name):
+        # Fonnte may give the name and the extension separately ("photo" + "jpg").
+        display_name = f"{display_name}.{extension_of(stored_name)}"
+    return _file_response(stored_name=stored_name, display_name=display_name)
 
 
 def signed_file_response(*, signed: SignedFile) -> FileResponse:

@@ -110,7 +110,7 @@ class Message(models.Model):
         DELETED = "deleted", _("Deleted after the retention period")
 
     class AttachmentError(models.TextChoices):
-        EXPIRED = "expired", _("The gateway no longer has this file (it keeps files ~30 minutes).")
+        EXPIRED = "expired", _("The gateway no longer has this file (gateways keep files briefly).")
         TOO_LARGE = "too_large", _("The file is larger than the allowed size.")
         BLOCKED_ADDRESS = "blocked_address", _("The file's address points to a private network.")
         INVALID_URL = "invalid_url", _("The file's address is not a valid web address.")

@@ -258,6 +258,8 @@ ATTACHMENT_COPY_RETRY_BACKOFF_MAX = env.float("ATTACHMENT_COPY_RETRY_BACKOFF_MAX
 MEDIA_ALLOW_PRIVATE_URLS = env.bool("MEDIA_ALLOW_PRIVATE_URLS", default=DEBUG)
 # How long a signed link to an outgoing upload stays valid for the gateway (seconds).
 SIGNED_MEDIA_MAX_AGE = env.int("SIGNED_MEDIA_MAX_AGE", default=24 * 60 * 60)
+if ATTACHMENT_CONNECT_TIMEOUT + ATTACHMENT_DOWNLOAD_DEADLINE >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("ATTACHMENT_DOWNLOAD_DEADLINE must end before the task time limit.")
 if ATTACHMENT_COPY_RETRY_BACKOFF_MAX > CELERY_LONGEST_COUNTDOWN:
     raise ImproperlyConfigured("Attachment retries must stay under the visibility timeout.")
 CELERY_BEAT_SCHEDULE["chats.media-retention"] = {

@@ -20,6 +20,12 @@ class ChoicesWidget(forms.Textarea):
                 return values
         return data.get(name)
 
+    def format_value(self, value):
+        # Re-shown after an error as the agent typed it, one choice per line.
+        if isinstance(value, list | tuple):
+            value = "\n".join(str(item) for item in value)
+        return super().format_value(value)
+
 
 class ChoicesField(forms.Field):
     widget = ChoicesWidget

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='message',
             name='attachment_error',
-            field=models.CharField(blank=True, choices=[('expired', 'The gateway no longer has this file (it keeps files ~30 minutes).'), ('too_large', 'The file is larger than the allowed size.'), ('blocked_address', "The file's address points to a private network."), ('invalid_url', "The file's address is not a valid web address."), ('http_error', 'The gateway refused to hand over the file.'), ('unreachable', 'The file could not be downloaded after several tries.')], max_length=16, verbose_name='attachment problem'),
+            field=models.CharField(blank=True, choices=[('expired', 'The gateway no longer has this file (gateways keep files briefly).'), ('too_large', 'The file is larger than the allowed size.'), ('blocked_address', "The file's address points to a private network."), ('invalid_url', "The file's address is not a valid web address."), ('http_error', 'The gateway refused to hand over the file.'), ('unreachable', 'The file could not be downloaded after several tries.')], max_length=16, verbose_name='attachment problem'),
         ),
         migrations.AddField(
             model_name='message',

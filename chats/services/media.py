@@ -110,7 +110,8 @@ def _download(url: str, *, max_bytes: int) -> _Download:
                     if declared.isdigit() and int(declared) > max_bytes:
                         raise AttachmentRefused(AE.TOO_LARGE, f"declared {declared} bytes")
                     size = 0
-                    for chunk in response.iter_raw(CHUNK_SIZE):
+                    # Decoded bytes (gzip is undone), so the cap also stops a compression bomb.
+                    for chunk in response.iter_bytes(CHUNK_SIZE):
                         size += len(chunk)
                         if size > max_bytes:
                             raise AttachmentRefused(AE.TOO_LARGE, f"more than {max_bytes} bytes")

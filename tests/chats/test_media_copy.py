@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import tempfile
 
 import pytest
@@ -267,3 +268,17 @@ def test_worker_gives_up_after_the_retry_limit_with_a_reason(httpserver, media_r
     assert message.attachment_error == AE.UNREACHABLE
     assert len(httpserver.log) == 3  # the first try and two retries
     assert files_under(media_root) == []
+
+
+@pytest.mark.django_db
+def test_gzip_transfer_encoding_is_undone(httpserver, media_root):
+    httpserver.expect_request("/gz").respond_with_data(
+        gzip.compress(PDF_BYTES), headers={"Content-Encoding": "gzip"}
+    )
+    message = chat_message(url=httpserver.url_for("/gz"), name="a.pdf", extension="pdf")
+
+    attachment_copy_run(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert (media_root / message.attachment_file.name).read_bytes() == PDF_BYTES
+    assert message.attachment_size == len(PDF_BYTES)

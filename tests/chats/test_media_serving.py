@@ -201,3 +201,12 @@ def test_signed_media_answers_get_and_head_only(media_root):
 
     assert Client().head(url).status_code == 200
     assert Client().post(url).status_code == 405
+
+
+def test_name_without_extension_gets_the_stored_one(media_root):
+    message = message_with_file(name="photo", content=PNG_BYTES, stored_as="photo.jpg")
+
+    response = attachment_response(message=message)
+
+    assert response["Content-Disposition"] == 'inline; filename="photo.jpg"'
+    assert response["Content-Type"] == "image/png"  # the bytes decide, not the name

@@ -220,3 +220,13 @@ def test_votes_from_a_later_episode_still_count():
     vote(poll, ["Malam"], conversation=later)
 
     assert [row.count for row in poll_tally(poll_message=poll)] == [0, 0, 1]
+
+
+def test_invalid_form_shows_the_choices_again_one_per_line():
+    data = QueryDict(mutable=True)
+    data.update({"question": "Q", "select": "single"})
+    data.setlist("choices", ["Ya, tentu", "Tidak"])
+
+    html = str(PollForm(data=data)["choices"])
+
+    assert "Ya, tentu\nTidak</textarea>" in html
