@@ -262,6 +262,10 @@ if ATTACHMENT_CONNECT_TIMEOUT + ATTACHMENT_DOWNLOAD_DEADLINE >= CELERY_TASK_SOFT
     raise ImproperlyConfigured("ATTACHMENT_DOWNLOAD_DEADLINE must end before the task time limit.")
 if ATTACHMENT_COPY_RETRY_BACKOFF_MAX > CELERY_LONGEST_COUNTDOWN:
     raise ImproperlyConfigured("Attachment retries must stay under the visibility timeout.")
+CELERY_BEAT_SCHEDULE["chats.attachment-copy-sweep"] = {
+    "task": "chats.attachment_copy_sweep",
+    "schedule": env.float("ATTACHMENT_SWEEP_INTERVAL", default=300.0),
+}
 CELERY_BEAT_SCHEDULE["chats.media-retention"] = {
     "task": "chats.media_retention",
     "schedule": crontab(hour=2, minute=30),

@@ -221,6 +221,36 @@ def attachment_mark_unavailable(*, message_id: int, reason: str) -> bool:
     )
 
 
+def attachments_stuck_ids(*, older_than: timedelta, newer_than: timedelta) -> list[int]:
+    """Ids of messages whose attachment copy is still pending, created inside the window
+    (a lost enqueue, a worker killed mid-download). Read-only; for the sweep."""
+    now = timezone.now()
+    return list(
+        Message.objects.filter(
+            attachment_file="",
+            attachment_state="",
+            created_at__lt=now - older_than,
+            created_at__gte=now - newer_than,
+        )
+        .exclude(attachment_url="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:RETENTION_BATCH]
+    )
+
+
+@transaction.atomic
+def attachments_give_up_older_than(*, age: timedelta) -> int:
+    """Mark attachments still pending after `age` unavailable (`unreachable`): the gateway has
+    dropped the file long ago, and the UI should stop saying "copying". Returns how many."""
+    return (
+        Message.objects.filter(
+            attachment_file="", attachment_state="", created_at__lt=timezone.now() - age
+        )
+        .exclude(attachment_url="")
+        .update(attachment_state=AS.UNAVAILABLE, attachment_error=AE.UNREACHABLE)
+    )
+
+
 def media_delete_older_than(*, days: int) -> int:
     """Delete the stored attachment files of messages created more than `days` days ago.
 

@@ -1,9 +1,10 @@
-"""Tasks of the media flow: copy incoming attachments, daily retention."""
+"""Tasks of the media flow: copy incoming attachments (and sweep lost copies), retention."""
 
 from __future__ import annotations
 
 import logging
 import random
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -13,12 +14,14 @@ from ..services.media import (
     AttachmentTemporarilyUnavailable,
     attachment_copy_run,
     attachment_mark_unavailable,
+    attachments_give_up_older_than,
+    attachments_stuck_ids,
     media_delete_older_than,
 )
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["attachment_copy", "media_retention"]
+__all__ = ["attachment_copy", "attachment_copy_sweep", "media_retention"]
 
 
 def _retry_countdown(retries: int) -> float:
@@ -50,6 +53,25 @@ def attachment_copy(self, message_id: int) -> None:
             )
             return
         raise self.retry(exc=exc, countdown=_retry_countdown(self.request.retries)) from exc
+
+
+# Fonnte keeps a file ~30 minutes. A copy still pending after 10 minutes has lost its task (the
+# retries of a live one are over by then: ATTACHMENT_COPY_RETRY_BACKOFF_MAX caps them); after
+# an hour nobody can fetch it any more.
+STUCK_AFTER = timedelta(minutes=10)
+STILL_FETCHABLE = timedelta(minutes=30)
+GIVE_UP_AFTER = timedelta(hours=1)
+
+
+@shared_task(name="chats.attachment_copy_sweep")
+def attachment_copy_sweep() -> int:
+    """Periodic (beat): re-enqueue lost attachment copies, give up on hopeless ones.
+    Safe to overlap with a running copy: the copy's conditional update stores one file."""
+    attachments_give_up_older_than(age=GIVE_UP_AFTER)
+    ids = attachments_stuck_ids(older_than=STUCK_AFTER, newer_than=STILL_FETCHABLE)
+    for message_id in ids:
+        attachment_copy.delay(message_id)
+    return len(ids)
 
 
 @shared_task(name="chats.media_retention")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gzip
 import tempfile
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from werkzeug import Response
 
 from chats.models import Message
 from chats.services.media import AttachmentTemporarilyUnavailable, attachment_copy_run
-from chats.tasks.media import attachment_copy
+from chats.tasks.media import attachment_copy, attachment_copy_sweep
 
 from .media_support import (
     PDF_BYTES,
@@ -282,3 +284,27 @@ def test_gzip_transfer_encoding_is_undone(httpserver, media_root):
     message.refresh_from_db()
     assert (media_root / message.attachment_file.name).read_bytes() == PDF_BYTES
     assert message.attachment_size == len(PDF_BYTES)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sweep_recovers_lost_copies_and_gives_up_on_hopeless_ones(httpserver, media_root):
+    httpserver.expect_request("/lost").respond_with_data(PDF_BYTES)
+    httpserver.expect_request("/young").respond_with_data(PDF_BYTES)
+    lost = chat_message(url=httpserver.url_for("/lost"), name="a.pdf", extension="pdf")
+    young = chat_message(url=httpserver.url_for("/young"), name="b.pdf", extension="pdf")
+    hopeless = chat_message(url=httpserver.url_for("/old"), name="c.pdf", extension="pdf")
+    now = timezone.now()
+    Message.objects.filter(pk=lost.pk).update(created_at=now - timedelta(minutes=15))
+    Message.objects.filter(pk=young.pk).update(created_at=now - timedelta(minutes=2))
+    Message.objects.filter(pk=hopeless.pk).update(created_at=now - timedelta(hours=2))
+
+    with celery_worker():
+        assert attachment_copy_sweep.apply().get() == 1
+        wait_for(lambda: Message.objects.get(pk=lost.pk).attachment_state)
+
+    assert Message.objects.get(pk=lost.pk).attachment_state == Message.AttachmentState.STORED
+    assert Message.objects.get(pk=young.pk).attachment_state == ""  # its own task may be running
+    hopeless.refresh_from_db()
+    assert hopeless.attachment_state == Message.AttachmentState.UNAVAILABLE
+    assert hopeless.attachment_error == AE.UNREACHABLE
+    assert [entry[0].path for entry in httpserver.log] == ["/lost"]

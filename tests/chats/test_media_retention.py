@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.utils import timezone
 
 from chats.models import Message
@@ -133,3 +135,18 @@ def test_template_files_and_files_still_used_by_newer_messages_stay(media_root, 
     assert Message.objects.get(pk=from_template.pk).attachment_file.name == template_file
     assert Message.objects.get(pk=old_send.pk).attachment_file.name == ""
     assert (media_root / upload).read_bytes() == PDF_BYTES
+
+
+def test_management_command_runs_retention_now(media_root, settings):
+    settings.MEDIA_RETENTION_DAYS = 0
+    old = stored_message(age_days=10)
+    path = media_root / old.attachment_file.name
+    out = io.StringIO()
+
+    call_command("media_retention", stdout=out)
+    assert path.exists()
+    assert "nothing deleted" in out.getvalue()
+
+    call_command("media_retention", "--days", "7", stdout=out)
+    assert Message.objects.get(pk=old.pk).attachment_file.name == ""
+    assert "Deleted 1 attachment(s) older than 7 days." in out.getvalue()
