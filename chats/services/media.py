@@ -73,11 +73,19 @@ class _Download:
     size: int
 
 
+def _pending_q() -> Q:
+    # Only customers' files are copied: an agent's link (outbound) is the gateway's to fetch.
+    return Q(direction=Message.Direction.IN, attachment_file="", attachment_state="") & ~Q(
+        attachment_url=""
+    )
+
+
 def _needs_copy(message: Message) -> bool:
     return (
-        bool(message.attachment_url)
+        message.direction == Message.Direction.IN
+        and bool(message.attachment_url)
         and not message.attachment_file
-        and not (message.attachment_state)
+        and not message.attachment_state
     )
 
 
@@ -198,7 +206,7 @@ def _attachment_record_stored(
     *, message_id: int, stored_name: str, size: int, content_type: str
 ) -> bool:
     return bool(
-        Message.objects.filter(pk=message_id, attachment_file="", attachment_state="").update(
+        Message.objects.filter(_pending_q(), pk=message_id).update(
             attachment_file=stored_name,
             attachment_state=AS.STORED,
             attachment_error="",
@@ -215,7 +223,7 @@ def attachment_mark_unavailable(*, message_id: int, reason: str) -> bool:
     if reason not in AE.values:
         raise ValueError(f"unknown attachment error {reason!r}")
     return bool(
-        Message.objects.filter(pk=message_id, attachment_file="", attachment_state="").update(
+        Message.objects.filter(_pending_q(), pk=message_id).update(
             attachment_state=AS.UNAVAILABLE, attachment_error=reason
         )
     )
@@ -227,12 +235,8 @@ def attachments_stuck_ids(*, older_than: timedelta, newer_than: timedelta) -> li
     now = timezone.now()
     return list(
         Message.objects.filter(
-            attachment_file="",
-            attachment_state="",
-            created_at__lt=now - older_than,
-            created_at__gte=now - newer_than,
+            _pending_q(), created_at__lt=now - older_than, created_at__gte=now - newer_than
         )
-        .exclude(attachment_url="")
         .order_by("pk")
         .values_list("pk", flat=True)[:RETENTION_BATCH]
     )
@@ -242,12 +246,8 @@ def attachments_stuck_ids(*, older_than: timedelta, newer_than: timedelta) -> li
 def attachments_give_up_older_than(*, age: timedelta) -> int:
     """Mark attachments still pending after `age` unavailable (`unreachable`): the gateway has
     dropped the file long ago, and the UI should stop saying "copying". Returns how many."""
-    return (
-        Message.objects.filter(
-            attachment_file="", attachment_state="", created_at__lt=timezone.now() - age
-        )
-        .exclude(attachment_url="")
-        .update(attachment_state=AS.UNAVAILABLE, attachment_error=AE.UNREACHABLE)
+    return Message.objects.filter(_pending_q(), created_at__lt=timezone.now() - age).update(
+        attachment_state=AS.UNAVAILABLE, attachment_error=AE.UNREACHABLE
     )
 
 

@@ -308,3 +308,18 @@ def test_sweep_recovers_lost_copies_and_gives_up_on_hopeless_ones(httpserver, me
     assert hopeless.attachment_state == Message.AttachmentState.UNAVAILABLE
     assert hopeless.attachment_error == AE.UNREACHABLE
     assert [entry[0].path for entry in httpserver.log] == ["/lost"]
+
+
+@pytest.mark.django_db
+def test_an_agents_outbound_link_is_not_copied(httpserver, media_root):
+    httpserver.expect_request("/mine.pdf").respond_with_data(PDF_BYTES)
+    message = chat_message(
+        url=httpserver.url_for("/mine.pdf"), name="mine.pdf", direction=Message.Direction.OUT
+    )
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(hours=2))
+
+    assert attachment_copy_run(message_id=message.pk) is False
+    assert attachment_copy_sweep.apply().get() == 0
+
+    assert Message.objects.get(pk=message.pk).attachment_state == ""
+    assert len(httpserver.log) == 0
