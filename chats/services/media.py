@@ -268,15 +268,14 @@ def media_delete_older_than(*, days: int) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     deleted = 0
     while True:
-        batch = list(
-            Message.objects.filter(created_at__lt=cutoff)
-            .filter(_owned_files_q())
+        ids = list(
+            Message.objects.filter(_owned_files_q(), created_at__lt=cutoff)
             .order_by("pk")
-            .values_list("pk", "attachment_file")[:RETENTION_BATCH]
+            .values_list("pk", flat=True)[:RETENTION_BATCH]
         )
-        if not batch:
+        if not ids:
             break
-        deleted += _retention_clear_batch(batch=batch)
+        deleted += _retention_clear_batch(ids=ids)
     deleted += _outgoing_orphans_delete(cutoff=cutoff)
     return deleted
 
@@ -290,29 +289,28 @@ def _owned_files_q() -> Q:
 
 
 @transaction.atomic
-def _retention_clear_batch(*, batch: list[tuple[int, str]]) -> int:
-    names = dict(batch)
-    cleared = list(
+def _retention_clear_batch(*, ids: list[int]) -> int:
+    # Names re-read under the row locks: what we delete is what we unlink.
+    names = dict(
         Message.objects.select_for_update()
-        .filter(pk__in=names)
-        .filter(_owned_files_q())
-        .values_list("pk", flat=True)
+        .filter(_owned_files_q(), pk__in=ids)
+        .values_list("pk", "attachment_file")
     )
-    Message.objects.filter(pk__in=cleared).update(attachment_file="", attachment_state=AS.DELETED)
+    Message.objects.filter(pk__in=names).update(attachment_file="", attachment_state=AS.DELETED)
     # A file still referenced by a newer message (a resent upload) stays.
     still_used = set(
-        Message.objects.filter(attachment_file__in=[names[pk] for pk in cleared]).values_list(
+        Message.objects.filter(attachment_file__in=names.values()).values_list(
             "attachment_file", flat=True
         )
     )
-    to_delete = sorted({names[pk] for pk in cleared} - still_used)
+    to_delete = sorted(set(names.values()) - still_used)
 
     def delete_files() -> None:
         for name in to_delete:
             default_storage.delete(name)
 
     transaction.on_commit(delete_files)
-    return len(cleared)
+    return len(names)
 
 
 def _outgoing_orphans_delete(*, cutoff) -> int:

@@ -116,6 +116,9 @@ def test_signed_url_serves_the_file_without_login(media_root):
     assert response.status_code == 200
     assert body_of(response) == PDF_BYTES
     assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="brochure.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
 def test_signed_url_without_the_trailing_name_works_too(media_root):
