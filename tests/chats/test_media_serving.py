@@ -21,7 +21,7 @@ from chats.models import Message
 
 from .media_support import PDF_BYTES, PNG_BYTES, chat_message
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.chats.urls_with_media")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -180,7 +180,6 @@ def test_link_attachment_and_location(conversation, agent):
     assert rendered.has_location
 
 
-@pytest.mark.urls("tests.chats.urls_with_media")
 def test_file_attachment_gets_a_signed_link_the_gateway_can_fetch(
     conversation, agent, settings, tmp_path
 ):
