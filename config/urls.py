@@ -15,4 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("agents.urls")),
     path("", include("chats.urls")),
+    path("", include("rotation.urls")),
 ]
