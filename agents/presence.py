@@ -1,5 +1,8 @@
 """Agent presence: online / away / offline, kept in Redis (DESIGN.md "Realtime").
 
+An agent is **away** while their away switch is on (it overrides everything else), else
+**online** while any of their connections lives, else **offline**.
+
 Every open agent socket is a *connection* with its own key, `sapa:presence:agent:<id>:<conn>`,
 that lives `PRESENCE_TTL_SECONDS` and is refreshed by the socket's heartbeat every
 `PRESENCE_HEARTBEAT_SECONDS`. An agent is connected while any of their keys lives, so a web
@@ -123,10 +126,11 @@ def presence_states(*, agent_ids: Iterable[int]) -> dict[int, str]:
     away_ids = {int(x) for x in away}
     states = {}
     for agent_id in ids:
-        if agent_id not in connected:
-            states[agent_id] = PresenceState.OFFLINE.value
-        elif agent_id in away_ids:
+        # The away switch overrides connections: away is away, with or without a socket.
+        if agent_id in away_ids:
             states[agent_id] = PresenceState.AWAY.value
+        elif agent_id not in connected:
+            states[agent_id] = PresenceState.OFFLINE.value
         else:
             states[agent_id] = PresenceState.ONLINE.value
     return states
