@@ -7,7 +7,7 @@ import datetime as dt
 import time
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -110,25 +110,25 @@ async def receive(layer, channel):
 
 @pytest.mark.django_db(transaction=True)
 async def test_presence_changes_are_published_once_to_staff_and_to_the_agent(short_presence):
-    agent = await sync_to_async(AgentFactory)()
+    agent = await database_sync_to_async(AgentFactory)()
     layer, staff = await listen(realtime.STAFF_GROUP)
     _, own = await listen(realtime.agent_group(agent.pk))
     conn = new_connection_id()
-    await sync_to_async(presence_connect)(agent_id=agent.pk, conn=conn)
+    await database_sync_to_async(presence_connect)(agent_id=agent.pk, conn=conn)
     expected = {"type": "presence.changed", "agent_id": agent.pk, "state": "online"}
     assert await receive(layer, staff) == expected
     assert await receive(layer, own) == expected
     # A second tab changes nothing: no event.
-    await sync_to_async(presence_connect)(agent_id=agent.pk, conn=new_connection_id())
-    await sync_to_async(presence_set_away)(agent_id=agent.pk, away=True)
+    await database_sync_to_async(presence_connect)(agent_id=agent.pk, conn=new_connection_id())
+    await database_sync_to_async(presence_set_away)(agent_id=agent.pk, away=True)
     assert (await receive(layer, staff))["state"] == "away"
-    await sync_to_async(presence_set_away)(agent_id=agent.pk, away=False)
+    await database_sync_to_async(presence_set_away)(agent_id=agent.pk, away=False)
     assert (await receive(layer, staff))["state"] == "online"
     # Heartbeats stop: nothing announces it until the sweep notices the expired keys.
     await asyncio.sleep(short_presence.PRESENCE_TTL_SECONDS + 0.2)
-    assert await sync_to_async(presence_sweep)() == {agent.pk: "offline"}
+    assert await database_sync_to_async(presence_sweep)() == {agent.pk: "offline"}
     assert (await receive(layer, staff))["state"] == "offline"
-    assert await sync_to_async(presence_sweep)() == {}
+    assert await database_sync_to_async(presence_sweep)() == {}
 
 
 @pytest.mark.django_db
@@ -171,9 +171,9 @@ async def test_the_socket_heartbeat_keeps_the_agent_online_and_a_close_lets_them
     short_presence, agent_with_token
 ):
     agent = agent_with_token.agent
-    cookie = await sync_to_async(login_cookie)(agent_with_token)
+    cookie = await database_sync_to_async(login_cookie)(agent_with_token)
     socket = await open_socket(cookie)
-    state = sync_to_async(presence_state)
+    state = database_sync_to_async(presence_state)
     assert await state(agent_id=agent.pk) == "online"
     # Several TTLs later the heartbeat task has kept the key alive.
     await asyncio.sleep(short_presence.PRESENCE_TTL_SECONDS * 3)
@@ -206,8 +206,8 @@ async def test_connecting_drains_the_queue_oldest_first(agent_with_token):
             rows.append(conversation.pk)
         return rows
 
-    newest, oldest, middle = await sync_to_async(setup)()
-    cookie = await sync_to_async(login_cookie)(agent_with_token)
+    newest, oldest, middle = await database_sync_to_async(setup)()
+    cookie = await database_sync_to_async(login_cookie)(agent_with_token)
     socket = await open_socket(cookie)
 
     def mine():
@@ -215,11 +215,11 @@ async def test_connecting_drains_the_queue_oldest_first(agent_with_token):
 
     # Poll from the event loop: the consumer's drain needs the sync thread meanwhile.
     for _ in range(200):
-        if len(await sync_to_async(mine)()) == 2:
+        if len(await database_sync_to_async(mine)()) == 2:
             break
         await asyncio.sleep(0.05)
-    assert await sync_to_async(mine)() == {oldest, middle}
-    assert await sync_to_async(Conversation.objects.get)(pk=newest, status="queued")
+    assert await database_sync_to_async(mine)() == {oldest, middle}
+    assert await database_sync_to_async(Conversation.objects.get)(pk=newest, status="queued")
     await socket.disconnect()
 
 

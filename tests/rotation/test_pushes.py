@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from chats import realtime
@@ -26,11 +26,11 @@ async def listen(group: str):
 
 
 async def test_assignment_pushes_conversation_assigned_to_the_agent():
-    division = await sync_to_async(DivisionFactory)(online_only=False)
-    (agent,) = await sync_to_async(make_agents)(division, 1)
+    division = await database_sync_to_async(DivisionFactory)(online_only=False)
+    (agent,) = await database_sync_to_async(make_agents)(division, 1)
     layer, channel = await listen(realtime.agent_group(agent.pk))
-    conversation = await sync_to_async(new_conversation)(division)
-    await sync_to_async(conversation_assign)(
+    conversation = await database_sync_to_async(new_conversation)(division)
+    await database_sync_to_async(conversation_assign)(
         conversation=conversation, trigger=AssignmentLog.Trigger.NEW_CHAT
     )
     event = await asyncio.wait_for(layer.receive(channel), timeout=5)
@@ -42,11 +42,11 @@ async def test_assignment_pushes_conversation_assigned_to_the_agent():
 
 
 async def test_a_queued_chat_is_pushed_to_the_division_queue():
-    division = await sync_to_async(DivisionFactory)(online_only=True)
-    await sync_to_async(make_agents)(division, 1)
+    division = await database_sync_to_async(DivisionFactory)(online_only=True)
+    await database_sync_to_async(make_agents)(division, 1)
     layer, channel = await listen(realtime.division_queue_group(division.pk))
-    conversation = await sync_to_async(new_conversation)(division)
-    await sync_to_async(conversation_assign)(
+    conversation = await database_sync_to_async(new_conversation)(division)
+    await database_sync_to_async(conversation_assign)(
         conversation=conversation, trigger=AssignmentLog.Trigger.NEW_CHAT
     )
     event = await asyncio.wait_for(layer.receive(channel), timeout=5)
