@@ -6,15 +6,18 @@ present, under their open-chat limit), whether a returning contact goes back to 
 agent, and what happens when nobody is eligible (the conversation waits `queued` and is assigned
 oldest-first by `queue_drain` when someone becomes eligible).
 
-Every function here runs under the division's pool lock (`rotation_state_lock`), so a pick,
+Every decision here is taken under the division's pool lock (`rotation_state_lock`), so a pick,
 a returning-contact assignment and a queue drain in one division never interleave, and the
-open-chat counts they read cannot change under them. Pushes go out on commit.
+open-chat counts they read cannot change under them. Who is in the pool and their presence are
+read just before the lock, to keep Redis round trips out of the critical section. Pushes go out
+on commit.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count
@@ -48,36 +51,47 @@ _STICKY_TRIGGERS = {Trigger.NEW_CHAT, Trigger.RETURNING, Trigger.QUEUE_DRAIN}
 DRAIN_BATCH = 50
 
 
-def division_members(*, division: Division) -> list[Member]:
-    """The division's rotation pool as it is now: every active agent, with why they are not
-    eligible if they are not (away; offline when the division takes online agents only; at
-    their open-chat limit). Call it under the pool lock for counts that cannot move."""
-    agents = list(
-        Agent.objects.filter(division=division, is_active=True)
-        .order_by("pk")
-        .only("pk", "name", "max_open_chats")
-    )
-    if not agents:
+@dataclass(frozen=True)
+class _Pool:
+    """Who is in a division's pool and their presence, read before taking the pool lock."""
+
+    division: Division
+    agents: dict[int, Agent]
+    presence: dict[int, str] | None  # None: Redis could not say
+
+
+def _pool_read(division: Division) -> _Pool:
+    # Outside the lock on purpose: membership and presence are not what the lock protects (an
+    # agent deactivated a moment later could as well be deactivated a moment after our commit),
+    # and reading them here keeps the Redis round trips out of the critical section.
+    agents = {a.pk: a for a in Agent.objects.filter(division=division, is_active=True)}
+    presence: dict[int, str] | None = {}
+    if agents:
+        try:
+            presence = presence_states(agent_ids=sorted(agents))
+        except PresenceUnavailable:
+            # Without Redis nobody's presence is known. Online-only divisions queue their chats
+            # (the beat drain assigns them once Redis is back); the others assign as usual.
+            logger.warning("presence unavailable; division %s assigns without it", division.pk)
+            presence = None
+    return _Pool(division=division, agents=agents, presence=presence)
+
+
+def _pool_members(pool: _Pool) -> list[Member]:
+    """The pool with each agent's eligibility. Under the pool lock: the open-chat counts it
+    reads cannot change until the transaction ends."""
+    division, presence = pool.division, pool.presence
+    if not pool.agents:
         return []
-    ids = [a.pk for a in agents]
     open_counts = dict(
-        Conversation.objects.filter(agent_id__in=ids, status=Conversation.Status.OPEN)
+        Conversation.objects.filter(agent_id__in=list(pool.agents), status=Conversation.Status.OPEN)
         .values("agent_id")
         .annotate(n=Count("pk"))
         .values_list("agent_id", "n")
     )
-    try:
-        presence: dict[int, str] | None = presence_states(agent_ids=ids)
-    except PresenceUnavailable:
-        # Without Redis nobody's presence is known. Online-only divisions queue their chats
-        # (the beat drain assigns them once Redis is back); the others assign as usual.
-        logger.warning("presence unavailable; division %s assigns without it", division.pk)
-        presence = None
     members = []
-    for agent in agents:
-        limit = (
-            agent.max_open_chats if agent.max_open_chats is not None else division.max_open_chats
-        )
+    for agent in sorted(pool.agents.values(), key=lambda a: a.pk):
+        limit = division.max_open_chats if agent.max_open_chats is None else agent.max_open_chats
         n_open = open_counts.get(agent.pk, 0)
         state = presence.get(agent.pk) if presence is not None else None
         reason, detail = "", ""
@@ -91,6 +105,13 @@ def division_members(*, division: Division) -> list[Member]:
             reason, detail = SkipReason.AT_CAPACITY, f"{n_open}/{limit}"
         members.append(Member(id=agent.pk, label=agent.name, unavailable=reason, detail=detail))
     return members
+
+
+def division_members(*, division: Division) -> list[Member]:
+    """The division's rotation pool as it is now: every active agent, with why they are not
+    eligible if they are not (away; offline when the division takes online agents only; at
+    their open-chat limit). For counts that cannot move, call it under the pool lock."""
+    return _pool_members(_pool_read(division))
 
 
 def _previous_agent_id(conversation: Conversation) -> int | None:
@@ -107,8 +128,7 @@ def _previous_agent_id(conversation: Conversation) -> int | None:
     )
 
 
-def _set_agent(conversation: Conversation, agent_id: int, *, from_queue: bool) -> Agent:
-    agent = Agent.objects.get(pk=agent_id)
+def _set_agent(conversation: Conversation, agent: Agent, *, from_queue: bool) -> Agent:
     conversation.agent = agent
     conversation.status = Conversation.Status.OPEN
     conversation.assigned_at = timezone.now()
@@ -130,23 +150,23 @@ def _set_agent(conversation: Conversation, agent_id: int, *, from_queue: bool) -
 def _assign_locked(
     *,
     conversation: Conversation,
-    division: Division,
+    pool: _Pool,
     state,
     members: list[Member],
     trigger: str,
     rng: random.Random | None,
+    previous: int | None,
 ) -> Agent | None:
+    """Assign under the pool lock. `previous` is the contact's previous agent, if any."""
+    division = pool.division
     from_queue = trigger == Trigger.QUEUE_DRAIN
     notes = [LogNote.FROM_QUEUE] if from_queue else []
-    pool = division_pool(division.pk)
-
     if division.sticky_returning_contacts and trigger in _STICKY_TRIGGERS:
-        previous = _previous_agent_id(conversation)
         by_id = {m.id: m for m in members}
         if previous is not None and previous in by_id and not by_id[previous].unavailable:
             # Outside the rotation: a returning contact does not use anyone's turn.
             rotation_log(
-                pool=pool,
+                pool=division_pool(division.pk),
                 mode=division.rotation_mode,
                 cycle=state.cycle,
                 trigger=Trigger.RETURNING,
@@ -155,7 +175,7 @@ def _assign_locked(
                 conversation=conversation,
                 notes=[LogNote.PREVIOUS_AGENT, *notes],
             )
-            return _set_agent(conversation, previous, from_queue=from_queue)
+            return _set_agent(conversation, pool.agents[previous], from_queue=from_queue)
         if previous is not None:
             notes.append(LogNote.PREVIOUS_AGENT_UNAVAILABLE)
 
@@ -173,7 +193,7 @@ def _assign_locked(
     )
     if pick.member_id is None:
         return None
-    return _set_agent(conversation, pick.member_id, from_queue=from_queue)
+    return _set_agent(conversation, pool.agents[pick.member_id], from_queue=from_queue)
 
 
 @transaction.atomic
@@ -198,6 +218,8 @@ def conversation_assign(
     transaction. `rng` is for tests.
     """
     division = Division.objects.get(pk=conversation.division_id)
+    pool = _pool_read(division)
+    previous = _previous_agent_id(conversation) if trigger in _STICKY_TRIGGERS else None
     state = rotation_state_lock(pool=division_pool(division.pk))
     # Under the lock: a drain in another process may have assigned it since the caller read it.
     conversation.refresh_from_db(fields=["agent", "status"])
@@ -207,11 +229,12 @@ def conversation_assign(
         return None
     agent = _assign_locked(
         conversation=conversation,
-        division=division,
+        pool=pool,
         state=state,
-        members=division_members(division=division),
+        members=_pool_members(pool),
         trigger=trigger,
         rng=rng,
+        previous=previous,
     )
     if agent is None:
         if conversation.status != Conversation.Status.QUEUED:
@@ -251,20 +274,21 @@ def queue_drain(
         return []
     assigned: list[int] = []
     with transaction.atomic():
+        pool = _pool_read(Division.objects.get(pk=division.pk))
         state = rotation_state_lock(pool=division_pool(division.pk))
-        division = Division.objects.get(pk=division.pk)
         batch = list(queued.select_for_update(skip_locked=True).order_by("opened_at", "pk")[:limit])
         for conversation in batch:
-            members = division_members(division=division)
+            members = _pool_members(pool)
             if all(m.unavailable for m in members):
                 break
             agent = _assign_locked(
                 conversation=conversation,
-                division=division,
+                pool=pool,
                 state=state,
                 members=members,
                 trigger=Trigger.QUEUE_DRAIN,
                 rng=rng,
+                previous=_previous_agent_id(conversation),
             )
             if agent is None:
                 break
