@@ -13,10 +13,17 @@ class DivisionAdmin(admin.ModelAdmin):
         "online_only",
         "max_open_chats",
         "skipped_turn",
+        "sticky_returning_contacts",
         "active_agents",
     ]
     list_filter = ["rotation_mode", "online_only"]
     search_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["name"]}),
+        (_("Rotation"), {"fields": ["rotation_mode", "skipped_turn"]}),
+        (_("Who is eligible"), {"fields": ["online_only", "max_open_chats"]}),
+        (_("Returning contacts"), {"fields": ["sticky_returning_contacts"]}),
+    ]
 
     def get_queryset(self, request):
         return (

@@ -13,7 +13,8 @@ import random
 
 import pytest
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from agents.models import Agent
@@ -97,7 +98,7 @@ def check_drain(world, before_queue):
         assert assigned
 
 
-@settings(
+@hypothesis_settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
