@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import AssignmentLog, LogNote, RotationState, RotatorLink, RotatorMember, SkipReason
+from .models import AssignmentLog, RotationState, RotatorLink, RotatorMember
+from .selectors import assignment_log_explain
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -21,10 +22,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class RotationStateAdmin(ReadOnlyAdmin):
     list_display = ["pool", "cycle", "remaining", "picked", "kept_turns", "updated_at"]
     search_fields = ["pool"]
-
-
-def _people(rows: list) -> str:
-    return ", ".join(str(r.get("name") or r.get("id")) for r in rows if isinstance(r, dict))
 
 
 @admin.register(AssignmentLog)
@@ -60,58 +57,36 @@ class AssignmentLogAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("chosen"))
     def chosen(self, obj: AssignmentLog) -> str:
-        if obj.agent_id:
-            return str(obj.agent)
-        if obj.device_id:
-            return str(obj.device)
-        if obj.chosen_member:
-            return f"#{obj.chosen_member}"
-        return _("nobody (queued)") if obj.conversation_id else _("nobody")
+        return assignment_log_explain(log=obj).chosen
 
     @admin.display(description=_("skipped"))
     def skipped_summary(self, obj: AssignmentLog) -> str:
-        reasons = dict(SkipReason.choices)
-        return "; ".join(
-            f"{row.get('name') or row.get('id')}: {reasons.get(row['reason'], row['reason'])}"
-            for row in obj.skipped
-            if isinstance(row, dict) and "reason" in row
-        )
+        return "; ".join(f"{s.name}: {s.reason}" for s in assignment_log_explain(log=obj).skipped)
 
     @admin.display(description=_("candidates"))
     def candidate_list(self, obj: AssignmentLog) -> str:
-        return _people(obj.candidates) or "—"
+        return ", ".join(assignment_log_explain(log=obj).candidates) or "—"
 
     @admin.display(description=_("skipped, with reasons"))
     def skipped_table(self, obj: AssignmentLog):
-        if not obj.skipped:
+        skipped = assignment_log_explain(log=obj).skipped
+        if not skipped:
             return "—"
-        reasons = dict(SkipReason.choices)
-        turns = {"kept": _("turn kept for later"), "forfeited": _("turn forfeited")}
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
                 "",
                 "<li>{}: {}{}</li>",
                 (
-                    (
-                        row.get("name") or row.get("id"),
-                        reasons.get(row.get("reason"), row.get("reason")),
-                        "".join(
-                            f" ({part})"
-                            for part in (row.get("detail"), turns.get(row.get("turn")))
-                            if part
-                        ),
-                    )
-                    for row in obj.skipped
-                    if isinstance(row, dict)
+                    (s.name, s.reason, "".join(f" ({x})" for x in (s.detail, s.turn) if x))
+                    for s in skipped
                 ),
             ),
         )
 
     @admin.display(description=_("notes"))
     def notes(self, obj: AssignmentLog) -> str:
-        labels = dict(LogNote.choices)
-        return "; ".join(str(labels.get(code, code)) for code in obj.note.split(";") if code) or "—"
+        return "; ".join(assignment_log_explain(log=obj).notes) or "—"
 
 
 class RotatorMemberInline(admin.TabularInline):

@@ -254,10 +254,10 @@ def rotation_pick(
     return Pick(member_id=chosen, cycle=state.cycle, kept_turn=kept_turn, log=log)
 
 
-def _rotator_members(link: RotatorLink) -> list[Member]:
-    members = []
+def _rotator_members(link: RotatorLink) -> tuple[list[Member], dict]:
+    members, devices = [], {}
     for m in link.members.select_related("device").order_by("device_id"):
-        device = m.device
+        device = devices[m.device_id] = m.device
         unavailable = ""
         if not device.is_active:
             unavailable = SkipReason.INACTIVE
@@ -266,7 +266,7 @@ def _rotator_members(link: RotatorLink) -> list[Member]:
         members.append(
             Member(id=device.pk, label=device.name, weight=m.weight, unavailable=unavailable)
         )
-    return members
+    return members, devices
 
 
 @transaction.atomic
@@ -280,7 +280,7 @@ def rotator_link_open(*, link: RotatorLink, rng: random.Random | None = None):
     forfeits its turn: visitors are never owed to a number.
     """
     state = rotation_state_lock(pool=rotator_pool(link.pk))
-    members = _rotator_members(link)
+    members, devices = _rotator_members(link)
     pick = rotation_pick(
         state=state,
         mode=link.mode,
@@ -291,6 +291,4 @@ def rotator_link_open(*, link: RotatorLink, rng: random.Random | None = None):
         rotator_link=link,
     )
     RotatorLink.objects.filter(pk=link.pk).update(clicks=F("clicks") + 1)
-    if pick.member_id is None:
-        return None
-    return link.members.select_related("device").get(device_id=pick.member_id).device
+    return devices.get(pick.member_id)

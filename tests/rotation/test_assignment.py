@@ -14,6 +14,7 @@ from chats.models import Conversation
 from chats.services.assignment import conversation_assign, queue_drain, queue_drain_all
 from chats.tasks.assignment import queue_drain_task
 from rotation.models import AssignmentLog
+from rotation.selectors import assignment_log_explain, assignment_logs_for_conversation
 from rotation.services import division_pool
 from tests.factories import ContactFactory, DeviceFactory, DivisionFactory
 
@@ -241,3 +242,16 @@ def test_a_resolved_conversation_is_not_assigned():
     conversation = new_conversation(division, status="resolved")
     assert assign(conversation) is None
     assert not AssignmentLog.objects.exists()
+
+
+def test_why_this_agent_reads_the_log_in_words():
+    division = DivisionFactory(online_only=True)
+    here, gone = make_agents(division, 2)
+    online(here)
+    conversation = new_conversation(division)
+    assign(conversation)
+    (log,) = assignment_logs_for_conversation(conversation=conversation)
+    why = assignment_log_explain(log=log)
+    assert why.chosen == here.name
+    assert why.candidates == [here.name]
+    assert [(s.name, s.reason) for s in why.skipped] == [(gone.name, "offline")]
