@@ -209,7 +209,8 @@ def conversation_assign(
 
     Sticky: a conversation that has an agent keeps it (the call returns that agent and writes
     nothing), so calling twice is harmless. A returning contact goes to their previous agent
-    when the division says so and that agent is eligible (no rotation turn is used).
+    when the division says so and that agent is eligible (no rotation turn is used); callers
+    pass NEW_CHAT for every new episode and the log says RETURNING when that rule applied.
 
     Transfer and hand back: clear the conversation's agent first, then call this with that
     trigger (they skip the returning-contact rule).
