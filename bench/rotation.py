@@ -87,6 +87,7 @@ def worker_assign(division_id: int, device_id: int, worker: int, seconds: float)
     print("ready", flush=True)
     sys.stdin.readline()
     latencies = []
+    cpu_start = time.process_time()
     start = time.perf_counter()
     deadline = start + seconds
     i = 0
@@ -101,7 +102,11 @@ def worker_assign(division_id: int, device_id: int, worker: int, seconds: float)
         latencies.append((time.perf_counter() - t0) * 1000)
         i += 1
     elapsed = time.perf_counter() - start
-    print(json.dumps({"n": len(latencies), "elapsed": elapsed, "lat": latencies}), flush=True)
+    cpu = time.process_time() - cpu_start
+    print(
+        json.dumps({"n": len(latencies), "elapsed": elapsed, "cpu": cpu, "lat": latencies}),
+        flush=True,
+    )
 
 
 # --- Orchestrator side (no Django) -------------------------------------------------------------
@@ -209,7 +214,14 @@ def one_run(database_url: str, ids: dict, workers: int, seconds: float) -> dict:
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))]
 
-    return {"rate": total / elapsed, "n": total, "p50": pct(0.50), "p99": pct(0.99)}
+    return {
+        "rate": total / elapsed,
+        "n": total,
+        "p50": pct(0.50),
+        "p99": pct(0.99),
+        # The worker's own CPU per assignment: less sensitive to a busy machine than the rate.
+        "cpu_ms": sum(r["cpu"] for r in results) / max(total, 1) * 1000,
+    }
 
 
 def machine() -> dict[str, str]:
@@ -304,6 +316,7 @@ def measure(databases, concurrencies, args) -> list:
             print(
                 f"{label:10} {workers:>2} workers: {median['rate']:7.0f}/s  "
                 f"p50 {median['p50']:6.1f} ms  p99 {median['p99']:6.1f} ms  "
+                f"cpu {median['cpu_ms']:4.1f} ms  "
                 f"(runs: {rates(runs)}/s)",
                 flush=True,
             )
@@ -328,13 +341,14 @@ def write_results(path: Path, info: dict, rows: list, args, pg_version: str) -> 
         f"- {args.runs} runs of {args.seconds:g} s per row; the median run by rate is shown, "
         "with every run's rate beside it.",
         "",
-        "| database | workers | assignments/s | p50 ms | p99 ms | each run, /s |",
-        "|---|---:|---:|---:|---:|---|",
+        "| database | workers | assignments/s | p50 ms | p99 ms | worker CPU ms/assignment "
+        "| each run, /s |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for label, workers, median, runs in rows:
         lines.append(
             f"| {label} | {workers} | {median['rate']:.0f} | {median['p50']:.1f} | "
-            f"{median['p99']:.1f} | {rates(runs)} |"
+            f"{median['p99']:.1f} | {median['cpu_ms']:.1f} | {rates(runs)} |"
         )
     lines += [
         "",
