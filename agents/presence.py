@@ -25,10 +25,12 @@ agent's own group. Connects and the away switch publish at once; going offline i
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import ParamSpec, TypeVar
 
 import redis
 from django.conf import settings
@@ -53,6 +55,23 @@ class PresenceState(models.TextChoices):
 
 class PresenceUnavailable(Exception):
     """Redis could not be reached: presence is unknown."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _redis_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Callers handle one exception: PresenceUnavailable, whatever Redis raised."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise PresenceUnavailable(str(exc)) from exc
+
+    return wrapper
 
 
 def _conn_key(agent_id: int, conn: str) -> str:
@@ -167,6 +186,7 @@ def _refresh(agent_id: int, conn: str) -> bool:
     return previous is None
 
 
+@_redis_errors
 def presence_heartbeat(*, agent_id: int, conn: str) -> None:
     """Refresh one connection's key for another TTL. Idempotent.
 
@@ -177,6 +197,7 @@ def presence_heartbeat(*, agent_id: int, conn: str) -> None:
         _publish_if_changed(agent_id, presence_state(agent_id=agent_id))
 
 
+@_redis_errors
 def presence_connect(*, agent_id: int, conn: str) -> str:
     """A socket opened: start its connection key; publish `presence.changed` if that changed
     the agent's state. Returns the agent's state. Sweeps dead connection ids from the index."""
@@ -194,6 +215,7 @@ def presence_connect(*, agent_id: int, conn: str) -> str:
     return state
 
 
+@_redis_errors
 def presence_disconnect(*, agent_id: int, conn: str) -> None:
     """A socket closed cleanly: its key lives on for the grace period, then expires.
 
@@ -208,6 +230,7 @@ def presence_disconnect(*, agent_id: int, conn: str) -> None:
         _redis().pexpire(key, _ms(grace))
 
 
+@_redis_errors
 def presence_set_away(*, agent_id: int, away: bool) -> str:
     """Turn the agent's away switch on or off; publish `presence.changed` if the state changed.
 
@@ -224,6 +247,7 @@ def presence_set_away(*, agent_id: int, away: bool) -> str:
     return state
 
 
+@_redis_errors
 def presence_sweep() -> dict[int, str]:
     """Publish the changes nobody announced: agents whose connections all expired.
 

@@ -276,3 +276,16 @@ def test_the_away_switch_needs_a_logged_in_agent_and_a_post(agent_with_token):
     assert client.post(reverse("agents:away"), {"away": "1", "next": "https://evil.example/"})[
         "Location"
     ] == reverse("chats:inbox")
+
+
+@pytest.mark.django_db
+def test_the_away_switch_answers_503_and_changes_nothing_without_redis(agent_with_token, settings):
+    client = Client()
+    client.post(
+        reverse("agents:login"),
+        {"device_number": "6281100000001", "token": agent_with_token.token},
+    )
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    response = client.post(reverse("agents:away"), {"away": "1"}, headers={"HX-Request": "true"})
+    assert response.status_code == 503
+    assert 'data-state="unknown"' in response.content.decode()
