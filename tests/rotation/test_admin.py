@@ -94,3 +94,26 @@ def test_a_weight_below_one_is_refused(staff_client):
 def test_division_admin_documents_the_defaults(staff_client):
     page = staff_client.get(reverse("admin:divisions_division_add")).content.decode()
     assert "the default" in page
+
+
+def test_raising_the_division_limit_in_the_admin_drains_the_queue(staff_client):
+    division = DivisionFactory(online_only=False, max_open_chats=1)
+    (agent,) = make_agents(division, 1)
+    first, second = new_conversation(division), new_conversation(division)
+    for conversation in (first, second):
+        conversation_assign(conversation=conversation, trigger=AssignmentLog.Trigger.NEW_CHAT)
+    second.refresh_from_db()
+    assert second.status == "queued"
+    response = staff_client.post(
+        reverse("admin:divisions_division_change", args=[division.pk]),
+        {
+            "name": division.name,
+            "rotation_mode": "full",
+            "skipped_turn": "keep",
+            "max_open_chats": "2",
+            "sticky_returning_contacts": "on",
+        },
+    )
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert (second.status, second.agent) == ("open", agent)
