@@ -49,7 +49,7 @@ def test_presence_expires_when_the_web_process_is_killed(agent_with_token):
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     port = free_port()
     env = child_env(
-        PRESENCE_TTL_SECONDS="1.5", PRESENCE_HEARTBEAT_SECONDS="0.3", PRESENCE_GRACE_SECONDS="1"
+        PRESENCE_TTL_SECONDS="2", PRESENCE_HEARTBEAT_SECONDS="0.4", PRESENCE_GRACE_SECONDS="1"
     )
     server = subprocess.Popen(
         [
@@ -87,7 +87,7 @@ def test_presence_expires_when_the_web_process_is_killed(agent_with_token):
         )
         assert wait_for(lambda: presence_state(agent_id=agent.pk) == "online")
         # Well past the TTL, the child's heartbeats have kept the agent online.
-        time.sleep(3)
+        time.sleep(4)
         assert presence_state(agent_id=agent.pk) == "online"
 
         server.send_signal(signal.SIGKILL)
