@@ -90,3 +90,34 @@ def publish(group: str, event: Event) -> None:
 
 def publish_on_commit(group: str, event: Event) -> None:
     transaction.on_commit(lambda: publish(group, event))
+
+
+# --- Rotation and presence events (rotation issue) --------------------------------------------
+
+
+class ConversationAssigned(TypedDict):
+    type: Literal["conversation.assigned"]
+    conversation_id: int
+    agent_id: int
+
+
+class ConversationQueued(TypedDict):
+    type: Literal["conversation.queued"]
+    conversation_id: int
+    division_id: int
+
+
+class PresenceChanged(TypedDict):
+    type: Literal["presence.changed"]
+    agent_id: int
+    state: str  # agents.presence.PresenceState: "online" | "away" | "offline"
+
+
+def publish_presence_changed(*, agent_id: int, state: str) -> None:
+    """To the supervisors and to the agent's own sockets (their other tabs show the switch).
+
+    Presence lives in Redis, not in a transaction, so this publishes at once.
+    """
+    event: PresenceChanged = {"type": "presence.changed", "agent_id": agent_id, "state": state}
+    publish(STAFF_GROUP, dict(event))
+    publish(agent_group(agent_id), dict(event))

@@ -154,7 +154,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE: dict = {}
+# Rotation and presence (rotation issue): safety nets behind the event-driven paths.
+CELERY_BEAT_SCHEDULE["queue-drain"] = {"task": "chats.queue_drain", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["presence-sweep"] = {"task": "chats.presence_sweep", "schedule": 10.0}
 CELERY_TIMEZONE = "UTC"
+
+# --- Presence (agents/presence.py) -------------------------------------------------------------
+# Each open agent socket refreshes its Redis key every HEARTBEAT seconds; the key lives TTL
+# seconds, so an agent whose web process died shows offline within TTL (+ the sweep's 10 s).
+# A clean disconnect keeps the key GRACE seconds, so a reload does not flip the agent offline.
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=10.0)
+PRESENCE_TTL_SECONDS = env.float("PRESENCE_TTL_SECONDS", default=30.0)
+PRESENCE_GRACE_SECONDS = env.float("PRESENCE_GRACE_SECONDS", default=20.0)
+if PRESENCE_HEARTBEAT_SECONDS >= PRESENCE_TTL_SECONDS:
+    raise ImproperlyConfigured("PRESENCE_HEARTBEAT_SECONDS must be below PRESENCE_TTL_SECONDS.")
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

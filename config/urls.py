@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("agents.urls")),
     path("", include("chats.urls")),
     path("", include("chats.media_urls")),
+    path("", include("rotation.urls")),
 ]

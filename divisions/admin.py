@@ -13,10 +13,26 @@ class DivisionAdmin(admin.ModelAdmin):
         "online_only",
         "max_open_chats",
         "skipped_turn",
+        "sticky_returning_contacts",
         "active_agents",
     ]
     list_filter = ["rotation_mode", "online_only"]
     search_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["name"]}),
+        (_("Rotation"), {"fields": ["rotation_mode", "skipped_turn"]}),
+        (_("Who is eligible"), {"fields": ["online_only", "max_open_chats"]}),
+        (_("Returning contacts"), {"fields": ["sticky_returning_contacts"]}),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"online_only", "max_open_chats"} & set(form.changed_data):
+            # A raised limit or "online only" turned off may make agents eligible at once;
+            # the beat drain would get there within 30 s, this does it now.
+            from chats.services.assignment import queue_drain  # chats sits above divisions
+
+            queue_drain(division=obj)
 
     def get_queryset(self, request):
         return (

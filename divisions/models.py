@@ -17,26 +17,51 @@ class Division(models.Model):
 
     name = models.CharField(_("name"), max_length=80, unique=True)
     rotation_mode = models.CharField(
-        _("rotation mode"), max_length=10, choices=RotationMode, default=RotationMode.FULL
+        _("rotation mode"),
+        max_length=10,
+        choices=RotationMode,
+        default=RotationMode.FULL,
+        help_text=_(
+            "Full (the default): every eligible agent gets one new chat per cycle, in random "
+            "order. Partial: each new chat goes to a random eligible agent."
+        ),
     )
     online_only = models.BooleanField(
         _("online agents only"),
         default=True,
-        help_text=_("Only agents with the workspace open (and not away) receive new chats."),
+        help_text=_(
+            "On (the default): only agents with the workspace open receive new chats. Agents "
+            "who switched to away never receive new chats."
+        ),
     )
     max_open_chats = models.PositiveSmallIntegerField(
         _("open chats per agent"),
         null=True,
         blank=True,
-        help_text=_("Agents at this many open chats are skipped. Empty means no limit."),
+        help_text=_(
+            "Agents at this many open chats are skipped until they resolve one; an agent's own "
+            "limit overrides it. Empty (the default) means no limit."
+        ),
     )
     skipped_turn = models.CharField(
-        _("a skipped agent's turn"), max_length=10, choices=SkippedTurn, default=SkippedTurn.KEEP
+        _("a skipped agent's turn"),
+        max_length=10,
+        choices=SkippedTurn,
+        default=SkippedTurn.KEEP,
+        help_text=_(
+            "Full rotation only. When a cycle ends while an agent was offline, away or at their "
+            "limit: “keep” (the default) gives them that turn first when they are eligible "
+            "again, at most one turn however long they were gone; “forfeit” drops it."
+        ),
     )
     sticky_returning_contacts = models.BooleanField(
         _("returning contacts go back to their previous agent"),
         default=True,
-        help_text=_("When that agent is eligible; otherwise the chat goes through rotation."),
+        help_text=_(
+            "On (the default): a contact who writes again after their chat was resolved goes "
+            "to the agent who had it, when that agent is eligible; otherwise through rotation. "
+            "Such a chat does not use a rotation turn."
+        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

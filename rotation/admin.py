@@ -1,6 +1,13 @@
-from django.contrib import admin
+from __future__ import annotations
 
-from .models import AssignmentLog, RotationState
+from django.conf import settings
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from .models import AssignmentLog, RotationState, RotatorLink, RotatorMember
+from .selectors import assignment_log_explain
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -13,7 +20,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(RotationState)
 class RotationStateAdmin(ReadOnlyAdmin):
-    list_display = ["pool", "cycle", "remaining", "updated_at"]
+    list_display = ["pool", "cycle", "remaining", "picked", "kept_turns", "updated_at"]
     search_fields = ["pool"]
 
 
@@ -21,14 +28,93 @@ class RotationStateAdmin(ReadOnlyAdmin):
 class AssignmentLogAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
+        "trigger",
+        "pool",
+        "mode",
+        "cycle",
+        "chosen",
+        "conversation",
+        "skipped_summary",
+    ]
+    list_filter = ["trigger", "mode", "agent__division", "rotator_link", "created_at"]
+    search_fields = ["pool", "agent__name", "device__name", "note"]
+    list_select_related = ["agent", "device", "conversation__contact"]
+    date_hierarchy = "created_at"
+    fields = [
+        "created_at",
         "pool",
         "mode",
         "cycle",
         "trigger",
-        "agent",
+        "chosen",
         "conversation",
-        "skipped",
+        "rotator_link",
+        "candidate_list",
+        "skipped_table",
+        "notes",
     ]
-    list_filter = ["trigger", "mode", "pool"]
-    search_fields = ["pool", "agent__name", "note"]
-    list_select_related = ["agent", "conversation__contact"]
+    readonly_fields = fields
+
+    @admin.display(description=_("chosen"))
+    def chosen(self, obj: AssignmentLog) -> str:
+        return assignment_log_explain(log=obj).chosen
+
+    @admin.display(description=_("skipped"))
+    def skipped_summary(self, obj: AssignmentLog) -> str:
+        return "; ".join(f"{s.name}: {s.reason}" for s in assignment_log_explain(log=obj).skipped)
+
+    @admin.display(description=_("candidates"))
+    def candidate_list(self, obj: AssignmentLog) -> str:
+        return ", ".join(assignment_log_explain(log=obj).candidates) or "—"
+
+    @admin.display(description=_("skipped, with reasons"))
+    def skipped_table(self, obj: AssignmentLog):
+        skipped = assignment_log_explain(log=obj).skipped
+        if not skipped:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {}{}</li>",
+                (
+                    (s.name, s.reason, "".join(f" ({x})" for x in (s.detail, s.turn) if x))
+                    for s in skipped
+                ),
+            ),
+        )
+
+    @admin.display(description=_("notes"))
+    def notes(self, obj: AssignmentLog) -> str:
+        return "; ".join(assignment_log_explain(log=obj).notes) or "—"
+
+
+class RotatorMemberInline(admin.TabularInline):
+    model = RotatorMember
+    extra = 1
+    autocomplete_fields = ["device"]
+
+
+@admin.register(RotatorLink)
+class RotatorLinkAdmin(admin.ModelAdmin):
+    list_display = ["name", "public_url", "mode", "is_active", "numbers", "clicks"]
+    list_filter = ["mode", "is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["public_url", "clicks", "created_at"]
+    fields = ["name", "slug", "public_url", "text", "mode", "is_active", "clicks", "created_at"]
+    inlines = [RotatorMemberInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("members__device")
+
+    @admin.display(description=_("public address"))
+    def public_url(self, obj: RotatorLink) -> str:
+        if not obj.pk:
+            return "—"
+        url = settings.PUBLIC_BASE_URL + reverse("rotation:rotator", args=[obj.slug])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+    @admin.display(description=_("numbers (weight)"))
+    def numbers(self, obj: RotatorLink) -> str:
+        return ", ".join(f"{m.device.name} ×{m.weight}" for m in obj.members.all())
