@@ -15,4 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("agents.urls")),
     path("", include("chats.urls")),
+    path("", include("devices_app.urls")),
+    path("sandbox/", include("devices_app.sandbox.urls")),
 ]
