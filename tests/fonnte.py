@@ -24,7 +24,9 @@ def hook_url(device: Device, kind: str, *, slash: bool = False, gateway: str = "
 
 def post(client, device: Device, kind: str, body, *, slash: bool = False, raw: bytes | None = None):
     data = raw if raw is not None else json.dumps(body)
-    return client.post(hook_url(device, kind, slash=slash), data=data, content_type="application/json")
+    return client.post(
+        hook_url(device, kind, slash=slash), data=data, content_type="application/json"
+    )
 
 
 def snapshot() -> tuple:

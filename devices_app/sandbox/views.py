@@ -183,7 +183,7 @@ def fonnte_qr(request):
     return JsonResponse({"status": True, "url": QR_PNG})
 
 
-# --- The customer page ---------------------------------------------------------------------------
+# --- The customer page ----------
 
 
 def _sandbox_devices():

@@ -21,7 +21,7 @@ def device(fonnte_device, sales_agents):
     return fonnte_device
 
 
-# --- Routing and refusals --------------------------------------------------------------------
+# --- Routing and refusals ----------
 
 
 @pytest.mark.parametrize("slash", [False, True])
@@ -117,7 +117,7 @@ def test_form_encoded_bodies_are_accepted(client, device):
     assert Message.objects.get().text == "Halo form"
 
 
-# --- Storing what Fonnte sends -----------------------------------------------------------------
+# --- Storing what Fonnte sends ----------
 
 
 def test_captured_private_message_opens_an_assigned_conversation(client, device, sales_agents):
@@ -214,7 +214,7 @@ def test_poll_vote_links_to_the_poll_sapa_sent(client, device):
     assert vote.conversation == conversation
 
 
-# --- Idempotency -----------------------------------------------------------------------------------
+# --- Idempotency ----------
 
 
 def test_retried_webhook_stores_one_message(client, device):
@@ -273,7 +273,7 @@ def test_same_inboxid_on_another_device_is_another_message(client, device):
     assert Contact.objects.count() == 2
 
 
-# --- Message status --------------------------------------------------------------------------------
+# --- Message status ----------
 
 
 @pytest.fixture
@@ -342,7 +342,7 @@ def test_status_of_another_devices_message_is_not_applied(client, device, sent_m
     assert _status_of(sent_message) == Message.Status.SENDING
 
 
-# --- Device connection -----------------------------------------------------------------------------
+# --- Device connection ----------
 
 
 def test_disconnect_and_reconnect_update_the_device(client, device):
