@@ -12,8 +12,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "fonnte"
 FIXTURE_DEVICE_NUMBER = "6287700000001"
 
 
-def fixture(name: str, **overrides) -> dict:
-    body = json.loads((FIXTURES / f"{name}.json").read_text())
+def fixture(fixture_name: str, /, **overrides) -> dict:
+    body = json.loads((FIXTURES / f"{fixture_name}.json").read_text())
     body.update(overrides)
     return body
 
