@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..gateways.events import ConnectionChange
 from ..models import Device, SandboxMessage
-from ..phone import InvalidNumber, normalize_number
+from ..phone import InvalidNumber, display_number, normalize_number
 from ..services import device_connection_apply
 from .services import sandbox_customer_write, sandbox_send_accept
 
@@ -232,7 +232,13 @@ def _chat_context(device: Device, number: str, name: str) -> dict:
         )[:200]
     )
     messages.reverse()
-    return {"device": device, "number": number, "name": name, "messages": messages}
+    return {
+        "device": device,
+        "number": number,
+        "display_number": display_number(number),
+        "name": name,
+        "messages": messages,
+    }
 
 
 @require_GET

@@ -62,6 +62,30 @@
     });
   });
 
+  // Socket frames carry fragments for every region that may show a conversation; drop those
+  // whose target this page does not have (a thread that is not open) before htmx swaps, so
+  // they are ignored quietly instead of logged as errors. Loaded on the socket element with
+  // hx-ext="ws,sapa-live".
+  if (window.htmx) {
+    window.htmx.defineExtension("sapa-live", {
+      transformResponse: function (text, xhr) {
+        if (xhr) return text; // only socket frames
+        var holder = document.createElement("template");
+        holder.innerHTML = text;
+        Array.prototype.slice.call(holder.content.children).forEach(function (node) {
+          var oob = node.getAttribute("hx-swap-oob") || "true";
+          var colon = oob.indexOf(":");
+          var selector = colon > 0 ? oob.slice(colon + 1) : (node.id ? "#" + CSS.escape(node.id) : null);
+          if (!selector) return;
+          try {
+            if (!document.querySelector(selector)) node.remove();
+          } catch (e) { /* leave an unusual selector to htmx */ }
+        });
+        return holder.innerHTML;
+      }
+    });
+  }
+
   // After a push: keep the open thread scrolled to the newest message, mark it read, and keep
   // the open conversation's row highlighted.
   function markActive() {
@@ -81,7 +105,7 @@
   }
 
   document.addEventListener("htmx:oobAfterSwap", function (event) {
-    var target = event.target;
+    var target = event.detail && event.detail.target;
     if (target && target.id && /^thread-\d+-messages$/.test(target.id)) {
       scrollThread();
       if (target.hasAttribute("hx-post")) window.htmx.trigger(target, "sapa:read");
