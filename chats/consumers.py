@@ -4,13 +4,21 @@ through `chats.live`, which re-checks permission on every push."""
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from agents.selectors import agent_get_for_user
 
 from . import live, realtime
+
+
+def rendered(func):
+    """Run a `chats.live` renderer in the thread pool. Channels' default runs every sync call of
+    a process on one thread, where each push's render would queue behind the webhook views;
+    renders only read, so they may run beside them. Connections are closed after each call."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
 
 # Close codes in the 4000 range are ours; the page reads them to stop reconnecting.
 CLOSE_NOT_ALLOWED = 4403
@@ -72,7 +80,7 @@ class AgentConsumer(_GroupsConsumer):
         await self.accept()
 
     async def _conversation(self, event: dict, *, message_id=None, signal: str = "") -> None:
-        html = await database_sync_to_async(live.render_conversation)(
+        html = await rendered(live.render_conversation)(
             self.viewer,
             conversation_id=event["conversation_id"],
             message_id=message_id,
@@ -88,7 +96,7 @@ class AgentConsumer(_GroupsConsumer):
         )
 
     async def message_status_changed(self, event: realtime.MessageStatusChanged) -> None:
-        html = await database_sync_to_async(live.render_message_status)(
+        html = await rendered(live.render_message_status)(
             self.viewer, message_id=event["message_id"]
         )
         await self.send_html(html)
@@ -111,9 +119,7 @@ class AgentConsumer(_GroupsConsumer):
         await self._conversation(event)
 
     async def device_status_changed(self, event: realtime.DeviceStatusChanged) -> None:
-        html = await database_sync_to_async(live.render_device_banner)(
-            self.viewer, device_id=event["device_id"]
-        )
+        html = await rendered(live.render_device_banner)(self.viewer, device_id=event["device_id"])
         await self.send_html(html)
 
     async def presence_changed(self, event: dict) -> None:
@@ -132,7 +138,7 @@ class StaffConsumer(_GroupsConsumer):
         await self.accept()
 
     async def device_status_changed(self, event: realtime.DeviceStatusChanged) -> None:
-        html = await database_sync_to_async(live.render_device_status_for_staff)(
+        html = await rendered(live.render_device_status_for_staff)(
             language=self.language, device_id=event["device_id"]
         )
         await self.send_html(html)

@@ -142,32 +142,38 @@ class _LoopPublisher:
                 self._loop, self._pid = loop, os.getpid()
             return self._loop
 
-    def send(self, group: str, event: Event, timeout: float = 5.0) -> None:
+    def send(self, group: str, event: Event) -> None:
+        """Hand the push to the publisher's loop and return at once: the caller (a request
+        that has just committed) does not wait for Redis. Pushes keep their order: the loop
+        runs them first-in first-out."""
         layer = get_channel_layer()
         if layer is None:
             return
-        future = asyncio.run_coroutine_threadsafe(
-            layer.group_send(group, event), self._ensure_loop()
-        )
-        future.result(timeout=timeout)
+        asyncio.run_coroutine_threadsafe(_send(layer, group, event), self._ensure_loop())
+
+
+async def _send(layer, group: str, event: Event) -> None:
+    # Tried twice: after a Redis restart the first publish on a pooled connection fails with
+    # "connection closed" and the second reconnects.
+    for attempt in (1, 2):
+        try:
+            await layer.group_send(group, event)
+            return
+        except Exception:
+            if attempt == 2:
+                logger.warning("realtime push to %s failed", group, exc_info=True)
 
 
 _publisher = _LoopPublisher()
 
 
 def publish(group: str, event: Event) -> None:
-    """Send now. Never raises: a lost push is repaired by the page's resynchronization.
-
-    Tried twice: after a Redis restart the first publish on a pooled connection fails with
-    "connection closed" and the second reconnects.
-    """
-    for attempt in (1, 2):
-        try:
-            _publisher.send(group, event)
-            return
-        except Exception:
-            if attempt == 2:
-                logger.warning("realtime push to %s failed", group, exc_info=True)
+    """Send without waiting. Never raises: a lost push is repaired by the page's
+    resynchronization after every (re)connect."""
+    try:
+        _publisher.send(group, event)
+    except Exception:
+        logger.warning("realtime push to %s failed", group, exc_info=True)
 
 
 def publish_on_commit(group: str, event: Event) -> None:

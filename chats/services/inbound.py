@@ -126,7 +126,6 @@ def _contact_for(*, device: Device, event: IncomingMessage) -> Contact:
     return contact
 
 
-@transaction.atomic
 def message_receive(*, device: Device, event: IncomingMessage) -> Message:
     """Store one incoming message idempotently; assign or queue a new episode; push on commit.
 
@@ -138,10 +137,16 @@ def message_receive(*, device: Device, event: IncomingMessage) -> Message:
     assigned agent's group, or to the division queue group while nobody has it.
     """
     key = dedupe_key_for(event)
+    # Fonnte retries up to 15 times: answer a retry from a plain read, before the write
+    # transaction (on SQLite, BEGIN IMMEDIATE takes the database's single write lock).
     duplicate = _existing_duplicate(device=device, key=key)
     if duplicate is not None:
         return duplicate
+    return _message_store(device=device, event=event, key=key)
 
+
+@transaction.atomic
+def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Message:
     contact = _contact_for(device=device, event=event)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     # Re-check under the lock: a concurrent delivery of this message may have just committed.
