@@ -80,9 +80,12 @@ class AgentConsumer(_GroupsConsumer):
         await self.accept()
 
     async def _conversation(self, event: dict, *, message_id=None, signal: str = "") -> None:
+        conversation_id = event.get("conversation_id")
+        if not isinstance(conversation_id, int):
+            return
         html = await rendered(live.render_conversation)(
             self.viewer,
-            conversation_id=event["conversation_id"],
+            conversation_id=conversation_id,
             message_id=message_id,
             signal=signal,
         )

@@ -294,4 +294,4 @@ def device_connection(request, device_id: int):
             connected=connected, reason="" if connected else _("Disconnected in the sandbox")
         ),
     )
-    return redirect(request.POST.get("next") or "sandbox:start")
+    return redirect("sandbox:start")

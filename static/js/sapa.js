@@ -116,11 +116,16 @@
 
   // The new-chat signal: the consumer replaces #live-signal; turn it into a DOM event the page
   // can build on, a title counter, and a desktop notification when the user allowed them.
-  var lastSignal = null, unseen = 0, baseTitle = document.title;
+  // One chat may be announced twice (its first message and its assignment): one signal per
+  // conversation within a few seconds.
+  var lastSignal = null, lastByConversation = {}, unseen = 0, baseTitle = document.title;
   document.addEventListener("htmx:wsAfterMessage", function () {
     var signal = document.getElementById("live-signal");
     if (!signal || !signal.dataset.seq || signal.dataset.seq === lastSignal) return;
     lastSignal = signal.dataset.seq;
+    var now = Date.now(), id = signal.dataset.conversationId;
+    if (lastByConversation[id] && now - lastByConversation[id] < 5000) return;
+    lastByConversation[id] = now;
     document.dispatchEvent(new CustomEvent("sapa:new-chat", { detail: Object.assign({}, signal.dataset) }));
     if (document.hidden) {
       unseen += 1;

@@ -211,3 +211,14 @@ def test_status_callback_run_twice_posts_nothing_new(sandbox_device):
     sandbox_status_callback.run(message.pk, 2)
     message.refresh_from_db()
     assert message.state == "delivered"
+
+
+def test_sandbox_page_simulates_a_disconnect_and_reconnect(client, sandbox_device):
+    url = f"/sandbox/device/{sandbox_device.pk}/connection"
+    response = client.post(url, {"action": "disconnect", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == "/sandbox/"
+    sandbox_device.refresh_from_db()
+    assert sandbox_device.status == Device.Status.DISCONNECTED
+    client.post(url, {"action": "connect"})
+    sandbox_device.refresh_from_db()
+    assert sandbox_device.status == Device.Status.CONNECTED
