@@ -81,13 +81,23 @@ def _find_poll(*, conversation: Conversation, poll_name: str) -> Message | None:
     )
 
 
+def _bucket(moment) -> int:
+    return int(moment.timestamp() // RETRY_WINDOW.total_seconds())
+
+
 def _existing_duplicate(*, device: Device, key: str) -> Message | None:
     if key.startswith("c:"):
-        # Content-only keys carry the instant they were first stored (see `_stored_key`).
-        since = timezone.now() - RETRY_WINDOW
+        # Content-only keys are stored with the retry-window bucket they arrived in (see
+        # `_stored_key`): a retry lands in the same bucket or the next, so two exact index
+        # lookups find it; the time filter keeps a genuine repeat from merging.
+        now = timezone.now()
+        bucket = _bucket(now)
         return (
-            Message.objects.filter(device=device, dedupe_key__startswith=key + ":")
-            .filter(created_at__gte=since)
+            Message.objects.filter(
+                device=device,
+                dedupe_key__in=[f"{key}:{bucket}", f"{key}:{bucket - 1}"],
+                created_at__gte=now - RETRY_WINDOW,
+            )
             .order_by("-created_at")
             .first()
         )
@@ -96,10 +106,9 @@ def _existing_duplicate(*, device: Device, key: str) -> Message | None:
 
 def _stored_key(key: str) -> str:
     if key.startswith("c:"):
-        # Content-only keys get the instant they were first stored: a repeat inside the retry
-        # window is found by `_existing_duplicate` (under the contact lock, so concurrent
-        # deliveries see each other), a genuine repeat after it gets a key of its own.
-        return f"{key}:{timezone.now().timestamp():.6f}"
+        # Two messages in one bucket are less than the retry window apart, so a unique
+        # conflict there is always a retry racing the original.
+        return f"{key}:{_bucket(timezone.now())}"
     return key
 
 
@@ -129,12 +138,14 @@ def _contact_for(*, device: Device, event: IncomingMessage) -> Contact:
 def message_receive(*, device: Device, event: IncomingMessage) -> Message:
     """Store one incoming message idempotently; assign or queue a new episode; push on commit.
 
-    Idempotent: a retried webhook (same dedupe key) returns the stored message and changes
-    nothing. Locks: the contact row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's IMMEDIATE
-    transaction serializes writers), so messages of one contact find or open exactly one
-    episode; the unique (device, dedupe_key) constraint settles a race between two deliveries
-    of the same message (caught inside a savepoint). On commit: `message.created` to the
-    assigned agent's group, or to the division queue group while nobody has it.
+    One transaction writes the contact, episode, message, assignment and counters, so the
+    webhook answers 200 only once all of it is committed. Idempotent: a retried webhook (same
+    dedupe key) returns the stored message and changes nothing. Locks: the contact row
+    (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's IMMEDIATE transaction serializes writers),
+    so messages of one contact find or open exactly one episode; the unique (device,
+    dedupe_key) constraint settles a race between two deliveries of the same message (caught
+    inside a savepoint). On commit: `message.created` to the assigned agent's group, or to the
+    division queue group while nobody has it.
     """
     key = dedupe_key_for(event)
     # Fonnte retries up to 15 times: answer a retry from a plain read, before the write

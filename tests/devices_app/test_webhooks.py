@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from chats.models import Contact, Conversation, Message
+from chats.services.inbound import RETRY_WINDOW
 from devices_app.models import Device
 from devices_app.services import device_webhook_key_rotate
 from rotation.models import AssignmentLog
@@ -245,9 +246,27 @@ def test_retry_without_id_or_timestamp_merges_inside_the_retry_window(client, de
 def test_same_text_after_the_retry_window_is_a_new_message(client, device):
     body = fixture("incoming_private_captured")
     post(client, device, "incoming", body)
-    Message.objects.update(created_at=timezone.now() - timedelta(minutes=30))
+    # As if the first one had arrived half an hour ago (its key carries its arrival bucket).
+    earlier = timezone.now() - timedelta(minutes=30)
+    first = Message.objects.get()
+    content_key = first.dedupe_key.rsplit(":", 1)[0]
+    bucket = int(earlier.timestamp() // RETRY_WINDOW.total_seconds())
+    Message.objects.update(created_at=earlier, dedupe_key=f"{content_key}:{bucket}")
     post(client, device, "incoming", body)
     assert Message.objects.count() == 2
+
+
+def test_retry_across_a_window_boundary_still_merges(client, device):
+    body = fixture("incoming_private_captured")
+    post(client, device, "incoming", body)
+    # The original arrived five minutes ago, in the previous bucket; the retry comes now.
+    earlier = timezone.now() - timedelta(minutes=5)
+    first = Message.objects.get()
+    content_key = first.dedupe_key.rsplit(":", 1)[0]
+    previous = int(timezone.now().timestamp() // RETRY_WINDOW.total_seconds()) - 1
+    Message.objects.update(created_at=earlier, dedupe_key=f"{content_key}:{previous}")
+    post(client, device, "incoming", body)
+    assert Message.objects.count() == 1
 
 
 def test_identical_texts_with_distinct_inboxids_are_two_messages(client, device):
