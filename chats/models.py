@@ -103,6 +103,20 @@ class Conversation(models.Model):
 
 
 class Message(models.Model):
+    class AttachmentState(models.TextChoices):
+        # Blank: no attachment, or an incoming one whose copy has not finished yet.
+        STORED = "stored", _("Stored")
+        UNAVAILABLE = "unavailable", _("Not available")
+        DELETED = "deleted", _("Deleted after the retention period")
+
+    class AttachmentError(models.TextChoices):
+        EXPIRED = "expired", _("The gateway no longer has this file (gateways keep files briefly).")
+        TOO_LARGE = "too_large", _("The file is larger than the allowed size.")
+        BLOCKED_ADDRESS = "blocked_address", _("The file's address points to a private network.")
+        INVALID_URL = "invalid_url", _("The file's address is not a valid web address.")
+        HTTP_ERROR = "http_error", _("The gateway refused to hand over the file.")
+        UNREACHABLE = "unreachable", _("The file could not be downloaded after several tries.")
+
     class Direction(models.TextChoices):
         IN = "in", _("From the customer")
         OUT = "out", _("From an agent")
@@ -150,6 +164,17 @@ class Message(models.Model):
     attachment_extension = models.CharField(_("attachment type"), max_length=16, blank=True)
     attachment_file = models.FileField(
         _("stored attachment"), upload_to="attachments/%Y/%m/", blank=True
+    )
+    # Filled by chats.services.media: what was stored, or why nothing could be.
+    attachment_state = models.CharField(
+        _("attachment state"), max_length=12, choices=AttachmentState, blank=True
+    )
+    attachment_error = models.CharField(
+        _("attachment problem"), max_length=16, choices=AttachmentError, blank=True
+    )
+    attachment_size = models.PositiveBigIntegerField(_("attachment size"), null=True, blank=True)
+    attachment_content_type = models.CharField(
+        _("attachment content type"), max_length=100, blank=True
     )
     location_lat = models.DecimalField(
         _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True

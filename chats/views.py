@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from agents.decorators import agent_required
 
+from .media import attachment_response
 from .selectors import (
     conversation_get_for_agent,
     conversation_list_for_agent,
+    message_get_for_agent,
     message_list_earlier_for_conversation,
     message_list_for_conversation,
 )
@@ -85,3 +87,15 @@ def conversation_read(request, conversation_id: int):
     conversation = _conversation_or_404(request, conversation_id)
     conversation_mark_read(conversation=conversation, agent=request.agent)
     return HttpResponse(status=204)
+
+
+@require_safe
+@agent_required
+def message_attachment(request, message_id: int):
+    """A stored attachment, only for an agent who may see its conversation (404 otherwise)."""
+    message = message_get_for_agent(
+        agent_id=request.agent.pk, division_id=request.agent.division_id, message_id=message_id
+    )
+    if message is None:
+        raise Http404
+    return attachment_response(message=message)

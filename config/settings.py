@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -237,6 +238,39 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Media: attachments (chats.media, chats.services.media) ---------------------------------------
+# MEDIA_ROOT is private: nothing serves it directly. Attachments go out through views that check
+# who may see the conversation, and outgoing uploads through signed, expiring URLs.
+# Stored attachments of messages older than this many days are deleted daily; 0 keeps them.
+MEDIA_RETENTION_DAYS = env.int("MEDIA_RETENTION_DAYS", default=90)
+# Largest incoming attachment copied from the gateway (bytes); bigger ones are refused.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=64 * 1024 * 1024)
+# Downloads are bounded by these (seconds), as the threads pool ignores Celery time limits.
+ATTACHMENT_CONNECT_TIMEOUT = env.float("ATTACHMENT_CONNECT_TIMEOUT", default=5.0)
+ATTACHMENT_READ_TIMEOUT = env.float("ATTACHMENT_READ_TIMEOUT", default=20.0)
+ATTACHMENT_DOWNLOAD_DEADLINE = env.float("ATTACHMENT_DOWNLOAD_DEADLINE", default=60.0)
+# Fonnte keeps an incoming file ~30 minutes: retries must fit well inside that window.
+ATTACHMENT_COPY_MAX_RETRIES = env.int("ATTACHMENT_COPY_MAX_RETRIES", default=5)
+ATTACHMENT_COPY_RETRY_BACKOFF = env.float("ATTACHMENT_COPY_RETRY_BACKOFF", default=5.0)
+ATTACHMENT_COPY_RETRY_BACKOFF_MAX = env.float("ATTACHMENT_COPY_RETRY_BACKOFF_MAX", default=120.0)
+# Refuse attachment URLs that resolve to private / loopback / link-local addresses (SSRF), except
+# in development, where the sandbox gateway and tests serve files from 127.0.0.1.
+MEDIA_ALLOW_PRIVATE_URLS = env.bool("MEDIA_ALLOW_PRIVATE_URLS", default=DEBUG)
+# How long a signed link to an outgoing upload stays valid for the gateway (seconds).
+SIGNED_MEDIA_MAX_AGE = env.int("SIGNED_MEDIA_MAX_AGE", default=24 * 60 * 60)
+if ATTACHMENT_CONNECT_TIMEOUT + ATTACHMENT_DOWNLOAD_DEADLINE >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("ATTACHMENT_DOWNLOAD_DEADLINE must end before the task time limit.")
+if ATTACHMENT_COPY_RETRY_BACKOFF_MAX > CELERY_LONGEST_COUNTDOWN:
+    raise ImproperlyConfigured("Attachment retries must stay under the visibility timeout.")
+CELERY_BEAT_SCHEDULE["chats.attachment-copy-sweep"] = {
+    "task": "chats.attachment_copy_sweep",
+    "schedule": env.float("ATTACHMENT_SWEEP_INTERVAL", default=300.0),
+}
+CELERY_BEAT_SCHEDULE["chats.media-retention"] = {
+    "task": "chats.media_retention",
+    "schedule": crontab(hour=2, minute=30),
+}
 
 # --- Gateways ---------------------------------------------------------------------------------
 FONNTE_API_URL = env.str("FONNTE_API_URL", default="https://api.fonnte.com").rstrip("/")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("agents.urls")),
     path("", include("chats.urls")),
+    path("", include("chats.media_urls")),
     path("", include("devices_app.urls")),
     path("sandbox/", include("devices_app.sandbox.urls")),
 ]

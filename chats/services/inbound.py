@@ -22,6 +22,7 @@ from rotation.models import AssignmentLog
 from .. import realtime
 from ..delivery import is_forward
 from ..models import Contact, Conversation, Message
+from ..tasks.media import attachment_copy
 from .assignment import conversation_assign
 
 # Fonnte retries an unanswered webhook 15 times, a minute apart: a body without any id or
@@ -238,6 +239,9 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
         division_id=conversation.division_id,
         new_chat=new_chat,
     )
+    if message.direction == Message.Direction.IN and message.attachment_url:
+        # Fonnte keeps an incoming file ~30 minutes: copy it into private storage at once.
+        attachment_copy.delay_on_commit(message.pk)
     return message
 
 

@@ -4,4 +4,5 @@ Celery's autodiscovery imports `chats.tasks`; each flow keeps its tasks in its o
 """
 
 from .assignment import *  # noqa: F403
+from .media import *  # noqa: F403
 from .sending import *  # noqa: F403

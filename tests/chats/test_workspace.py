@@ -130,3 +130,29 @@ def test_device_banner_when_disconnected(fonnte_device, sales_agents):
     fonnte_device.save()
     html = logged_in(sales_agents[0]).get(reverse("chats:inbox")).content.decode()
     assert f'id="device-{fonnte_device.pk}-banner"' in html and "phone offline" in html
+
+
+def test_stored_attachment_is_served_only_to_who_sees_the_chat(
+    chats, sales_agents, fonnte_device, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    from chats.models import Message
+
+    settings.MEDIA_ROOT = tmp_path
+    message = Message(
+        conversation=chats["mine"],
+        device=fonnte_device,
+        direction="in",
+        attachment_url="https://files.fonnte.com/x/report.pdf",
+        attachment_name="report.pdf",
+        attachment_state="stored",
+    )
+    message.attachment_file.save("report.pdf", ContentFile(b"%PDF-1.4 test"), save=False)
+    message.save()
+    ani = logged_in(sales_agents[0])
+    assert ani.get(reverse("chats:attachment", args=[message.pk])).status_code == 200
+    thread = ani.get(reverse("chats:conversation", args=[chats["mine"].pk])).content.decode()
+    assert reverse("chats:attachment", args=[message.pk]) in thread
+    budi = logged_in(sales_agents[1])
+    assert budi.get(reverse("chats:attachment", args=[message.pk])).status_code == 404

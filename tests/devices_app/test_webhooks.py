@@ -393,3 +393,19 @@ def test_queued_conversation_keeps_waiting_on_new_messages(client, device):
     assert queued.status == Conversation.Status.QUEUED and queued.agent is None
     assert queued.messages.count() == 1
     assert AssignmentLog.objects.count() == 0
+
+
+def test_incoming_attachment_is_queued_for_copying_on_commit(
+    client, device, django_capture_on_commit_callbacks, settings
+):
+    import redis
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, device, "incoming", fixture("incoming_attachment"))
+        post(client, device, "incoming", fixture("incoming_private_captured"))  # no attachment
+    message = Message.objects.get(gateway_inbox_id=73127)
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queued = [json.loads(raw)["headers"] for raw in broker.lrange("celery", 0, -1)]
+    copies = [h for h in queued if h["task"] == "chats.attachment_copy"]
+    assert [h["argsrepr"] for h in copies] == [f"({message.pk},)"]
+    broker.close()
