@@ -1,5 +1,6 @@
 """WebSocket interfaces. Groups are the authorization boundary: a socket joins, once at connect,
-only the groups its user may see (DESIGN.md "Realtime")."""
+only the groups its user may see (DESIGN.md "Realtime"). Each handler renders for its own user
+through `chats.live`, which re-checks permission on every push."""
 
 from __future__ import annotations
 
@@ -8,21 +9,32 @@ import contextlib
 import logging
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from agents import presence
 from agents.selectors import agent_get_for_user
 
-from . import realtime
+from . import live, realtime
 from .services.assignment import queue_drain
 
 logger = logging.getLogger(__name__)
 
+
+def rendered(func):
+    """Run a `chats.live` renderer in the thread pool. Channels' default runs every sync call of
+    a process on one thread, where each push's render would queue behind the webhook views;
+    renders only read, so they may run beside them. Connections are closed after each call."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
+
 # Close codes in the 4000 range are ours; the page reads them to stop reconnecting.
 CLOSE_NOT_ALLOWED = 4403
 CLOSE_SESSION_ENDED = 4401
+# "Service restart": htmx's ws extension reconnects after it, and every (re)connect makes the
+# page resynchronize from the database.
+CLOSE_RESYNC = 1012
 
 
 class _GroupsConsumer(AsyncWebsocketConsumer):
@@ -43,19 +55,14 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
     async def session_ended(self, event: dict) -> None:
         await self.close(code=CLOSE_SESSION_ENDED)
 
-    # --- Placeholder handlers (rotation issue) -------------------------------------------------
-    # Channels raises for an event type without a handler, which would kill the socket. These
-    # no-ops let the rotation publish now; the workspace issue replaces them with renderers.
-    async def conversation_assigned(self, event: dict) -> None:
-        pass
+    async def layer_reconnected(self, event: dict) -> None:
+        # Redis came back: pushes sent while it was away are gone. Closing makes the page
+        # reconnect and resynchronize from the database (chats.channel_layer).
+        await self.close(code=CLOSE_RESYNC)
 
-    async def conversation_queued(self, event: dict) -> None:
-        pass
-
-    async def presence_changed(self, event: dict) -> None:
-        pass
-
-    # --- end of placeholder handlers -----------------------------------------------------------
+    async def send_html(self, html: str) -> None:
+        if html.strip():
+            await self.send(text_data=html)
 
 
 class AgentConsumer(_GroupsConsumer):
@@ -64,6 +71,14 @@ class AgentConsumer(_GroupsConsumer):
         if self.agent is None:
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
+        self.viewer = live.Viewer(
+            agent_id=self.agent.pk,
+            division_id=self.agent.division_id,
+            device_id=self.agent.device_id,
+            language=live.language_from_scope(self.scope),
+            # Agents have no time zone of their own yet: the desk's.
+            time_zone=settings.TIME_ZONE,
+        )
         await self.join(
             [
                 realtime.agent_group(self.agent.pk),
@@ -125,6 +140,56 @@ class AgentConsumer(_GroupsConsumer):
 
     # --- end of presence -----------------------------------------------------------------------
 
+    async def _conversation(self, event: dict, *, message_id=None, signal: str = "") -> None:
+        conversation_id = event.get("conversation_id")
+        if not isinstance(conversation_id, int):
+            return
+        html = await rendered(live.render_conversation)(
+            self.viewer,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            signal=signal,
+        )
+        await self.send_html(html)
+
+    async def message_created(self, event: realtime.MessageCreated) -> None:
+        await self._conversation(
+            event,
+            message_id=event["message_id"],
+            signal="new-chat" if event.get("new_chat") else "",
+        )
+
+    async def message_status_changed(self, event: realtime.MessageStatusChanged) -> None:
+        html = await rendered(live.render_message_status)(
+            self.viewer, message_id=event["message_id"]
+        )
+        await self.send_html(html)
+
+    async def conversation_assigned(self, event: realtime.ConversationAssigned) -> None:
+        # A chat handed to this agent (queue drain, transfer) is news to them.
+        mine = event.get("agent_id") == self.viewer.agent_id
+        await self._conversation(event, signal="new-chat" if mine else "")
+
+    async def conversation_queued(self, event: realtime.ConversationQueued) -> None:
+        await self._conversation(event, signal="new-chat")
+
+    async def conversation_updated(self, event: realtime.ConversationUpdated) -> None:
+        await self._conversation(event)
+
+    async def conversation_taken(self, event: realtime.ConversationTaken) -> None:
+        await self._conversation(event)
+
+    async def conversation_removed(self, event: realtime.ConversationRemoved) -> None:
+        await self._conversation(event)
+
+    async def device_status_changed(self, event: realtime.DeviceStatusChanged) -> None:
+        html = await rendered(live.render_device_banner)(self.viewer, device_id=event["device_id"])
+        await self.send_html(html)
+
+    async def presence_changed(self, event: dict) -> None:
+        # Presence is shown on the staff board, not in an agent's own workspace.
+        return None
+
 
 class StaffConsumer(_GroupsConsumer):
     async def connect(self) -> None:
@@ -132,5 +197,15 @@ class StaffConsumer(_GroupsConsumer):
         if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
+        self.language = live.language_from_scope(self.scope)
         await self.join([realtime.STAFF_GROUP])
         await self.accept()
+
+    async def device_status_changed(self, event: realtime.DeviceStatusChanged) -> None:
+        html = await rendered(live.render_device_status_for_staff)(
+            language=self.language, device_id=event["device_id"]
+        )
+        await self.send_html(html)
+
+    async def presence_changed(self, event: dict) -> None:
+        return None

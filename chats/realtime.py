@@ -35,11 +35,87 @@ def device_group(device_id: int) -> str:
 STAFF_GROUP = "staff"
 
 
+# --- Typed events ------------------------------------------------------------------------------
+# One TypedDict per event, type `<entity>.<past_tense>`; Channels dispatches each to the
+# consumer method named after it (`message.created` → `message_created`). Events carry ids and a
+# few primitives, never rendered HTML or customer text: each consumer re-reads the rows and
+# renders for its own user.
+
+
+class MessageCreated(TypedDict):
+    type: Literal["message.created"]
+    conversation_id: int
+    message_id: int
+    new_chat: bool  # the page may turn this into a notification
+
+
+class MessageStatusChanged(TypedDict):
+    type: Literal["message.status_changed"]
+    conversation_id: int
+    message_id: int
+    status: str
+
+
+class ConversationAssigned(TypedDict):
+    type: Literal["conversation.assigned"]
+    conversation_id: int
+    agent_id: int
+
+
+class ConversationQueued(TypedDict):
+    type: Literal["conversation.queued"]
+    conversation_id: int
+    division_id: int
+
+
+class ConversationUpdated(TypedDict):
+    type: Literal["conversation.updated"]
+    conversation_id: int
+
+
+class ConversationTaken(TypedDict):
+    """Sent to the division queue when a queued chat gets an agent: others drop it."""
+
+    type: Literal["conversation.taken"]
+    conversation_id: int
+    agent_id: int
+
+
+class ConversationRemoved(TypedDict):
+    """Sent to an agent who no longer has the chat (transferred, resolved elsewhere…)."""
+
+    type: Literal["conversation.removed"]
+    conversation_id: int
+
+
+class DeviceStatusChanged(TypedDict):
+    type: Literal["device.status_changed"]
+    device_id: int
+    status: str
+
+
 class SessionEnded(TypedDict):
     type: Literal["session.ended"]
 
 
-Event = dict[str, Any]
+class LayerReconnected(TypedDict):
+    """Delivered locally (never through Redis) when the layer lost and regained Redis."""
+
+    type: Literal["layer.reconnected"]
+
+
+Event = (
+    MessageCreated
+    | MessageStatusChanged
+    | ConversationAssigned
+    | ConversationQueued
+    | ConversationUpdated
+    | ConversationTaken
+    | ConversationRemoved
+    | DeviceStatusChanged
+    | SessionEnded
+    | dict[str, Any]
+)
 
 
 class _LoopPublisher:
@@ -67,21 +143,34 @@ class _LoopPublisher:
                 self._loop, self._pid = loop, os.getpid()
             return self._loop
 
-    def send(self, group: str, event: Event, timeout: float = 5.0) -> None:
+    def send(self, group: str, event: Event) -> None:
+        """Hand the push to the publisher's loop and return at once: the caller (a request
+        that has just committed) does not wait for Redis. Pushes keep their order: the loop
+        runs them first-in first-out."""
         layer = get_channel_layer()
         if layer is None:
             return
-        future = asyncio.run_coroutine_threadsafe(
-            layer.group_send(group, event), self._ensure_loop()
-        )
-        future.result(timeout=timeout)
+        asyncio.run_coroutine_threadsafe(_send(layer, group, event), self._ensure_loop())
+
+
+async def _send(layer, group: str, event: Event) -> None:
+    # Tried twice: after a Redis restart the first publish on a pooled connection fails with
+    # "connection closed" and the second reconnects.
+    for attempt in (1, 2):
+        try:
+            await layer.group_send(group, event)
+            return
+        except Exception:
+            if attempt == 2:
+                logger.warning("realtime push to %s failed", group, exc_info=True)
 
 
 _publisher = _LoopPublisher()
 
 
 def publish(group: str, event: Event) -> None:
-    """Send now. Never raises: a lost push is repaired by the page's resynchronization."""
+    """Send without waiting. Never raises: a lost push is repaired by the page's
+    resynchronization after every (re)connect."""
     try:
         _publisher.send(group, event)
     except Exception:
@@ -89,22 +178,11 @@ def publish(group: str, event: Event) -> None:
 
 
 def publish_on_commit(group: str, event: Event) -> None:
+    """Send after the current transaction commits (at once outside one); never on rollback."""
     transaction.on_commit(lambda: publish(group, event))
 
 
-# --- Rotation and presence events (rotation issue) --------------------------------------------
-
-
-class ConversationAssigned(TypedDict):
-    type: Literal["conversation.assigned"]
-    conversation_id: int
-    agent_id: int
-
-
-class ConversationQueued(TypedDict):
-    type: Literal["conversation.queued"]
-    conversation_id: int
-    division_id: int
+# --- Presence -------------------------------------------------------------------------------
 
 
 class PresenceChanged(TypedDict):
@@ -121,3 +199,52 @@ def publish_presence_changed(*, agent_id: int, state: str) -> None:
     event: PresenceChanged = {"type": "presence.changed", "agent_id": agent_id, "state": state}
     publish(STAFF_GROUP, dict(event))
     publish(agent_group(agent_id), dict(event))
+
+
+def conversation_group(*, agent_id: int | None, division_id: int) -> str:
+    """Who hears about a conversation: its agent, or its division's queue while it has none."""
+    return agent_group(agent_id) if agent_id else division_queue_group(division_id)
+
+
+def message_created_on_commit(
+    *, conversation_id: int, message_id: int, agent_id: int | None, division_id: int, new_chat: bool
+) -> None:
+    event: MessageCreated = {
+        "type": "message.created",
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "new_chat": new_chat,
+    }
+    publish_on_commit(conversation_group(agent_id=agent_id, division_id=division_id), event)
+
+
+def message_status_changed_on_commit(
+    *, conversation_id: int, message_id: int, status: str, agent_id: int | None, division_id: int
+) -> None:
+    event: MessageStatusChanged = {
+        "type": "message.status_changed",
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "status": status,
+    }
+    publish_on_commit(conversation_group(agent_id=agent_id, division_id=division_id), event)
+
+
+def conversation_updated_on_commit(
+    *, conversation_id: int, agent_id: int | None, division_id: int
+) -> None:
+    event: ConversationUpdated = {
+        "type": "conversation.updated",
+        "conversation_id": conversation_id,
+    }
+    publish_on_commit(conversation_group(agent_id=agent_id, division_id=division_id), event)
+
+
+def device_status_changed_on_commit(*, device_id: int, status: str) -> None:
+    event: DeviceStatusChanged = {
+        "type": "device.status_changed",
+        "device_id": device_id,
+        "status": status,
+    }
+    publish_on_commit(device_group(device_id), event)
+    publish_on_commit(STAFF_GROUP, event)

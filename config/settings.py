@@ -122,8 +122,9 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         # The pub/sub layer delivered every push in our measurements where the default layer
-        # silently dropped some over its per-process capacity (PERFORMANCE-NOTES.md).
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        # silently dropped some over its per-process capacity (PERFORMANCE-NOTES.md). Sapa's
+        # subclass adds the reconnect signal channels-redis lacks (chats/channel_layer.py).
+        "BACKEND": "chats.channel_layer.ResyncingPubSubChannelLayer",
         "CONFIG": {
             # redis-py's async pool allows 100 connections by default: a burst of socket
             # handshakes past that answers HTTP 500.

@@ -17,4 +17,6 @@ urlpatterns = [
     path("", include("chats.urls")),
     path("", include("chats.media_urls")),
     path("", include("rotation.urls")),
+    path("", include("devices_app.urls")),
+    path("sandbox/", include("devices_app.sandbox.urls")),
 ]

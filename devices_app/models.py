@@ -75,3 +75,46 @@ class Device(models.Model):
         if not self.gateway_token:
             return ""
         return "•" * 8 + self.gateway_token[-4:]
+
+
+class SandboxMessage(models.Model):
+    """What a simulated customer's phone shows: their own messages and what the sandbox gateway
+    delivered to them. Only the sandbox gateway (devices_app.sandbox) writes these."""
+
+    class Direction(models.TextChoices):
+        FROM_CUSTOMER = "in", _("From the customer")
+        TO_CUSTOMER = "out", _("To the customer")
+
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="sandbox_messages", verbose_name=_("device")
+    )
+    customer = models.CharField(_("customer number"), max_length=64)
+    direction = models.CharField(_("direction"), max_length=4, choices=Direction)
+    text = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("attachment URL"), max_length=1000, blank=True)
+    filename = models.CharField(_("attachment name"), max_length=255, blank=True)
+    location = models.CharField(_("location"), max_length=64, blank=True)
+    poll_name = models.CharField(_("poll question"), max_length=255, blank=True)
+    poll_choices = models.JSONField(_("poll choices"), default=list, blank=True)
+    state = models.CharField(_("delivery state"), max_length=16, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("sandbox message")
+        verbose_name_plural = _("sandbox messages")
+        indexes = [
+            models.Index(fields=["device", "customer", "created_at"], name="sandbox_chat"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.direction} #{self.pk}"
+
+    @property
+    def gateway_id(self) -> str:
+        """The Fonnte-style message id the sandbox answered /send with."""
+        return str(80_000_000 + self.pk)
+
+    @property
+    def state_id(self) -> str:
+        return f"sbx{self.pk}"

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
+from chats import realtime
+
+from .gateways.events import ConnectionChange
 from .models import Device, new_webhook_key
 
 
@@ -10,4 +14,28 @@ def device_webhook_key_rotate(*, device: Device) -> Device:
     """Give the device a new webhook key; the old webhook URLs answer 404 from now on."""
     device.webhook_key = new_webhook_key()
     device.save(update_fields=["webhook_key"])
+    return device
+
+
+@transaction.atomic
+def device_connection_apply(*, device: Device, event: ConnectionChange) -> Device:
+    """Record a connect / disconnect reported by the gateway.
+
+    Locks the device row. Idempotent and order-safe: an event older than the last recorded
+    change (a late retry) is ignored, and a repeat changes nothing. On commit, when the status
+    changed: `device.status_changed` to the device's agents and to staff.
+    """
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    when = event.timestamp or timezone.now()
+    if device.status_changed_at is not None and when < device.status_changed_at:
+        return device
+    status = Device.Status.CONNECTED if event.connected else Device.Status.DISCONNECTED
+    reason = "" if event.connected else event.reason
+    if device.status == status and device.status_reason == reason:
+        return device
+    device.status = status
+    device.status_reason = reason
+    device.status_changed_at = when
+    device.save(update_fields=["status", "status_reason", "status_changed_at"])
+    realtime.device_status_changed_on_commit(device_id=device.pk, status=status)
     return device

@@ -28,3 +28,27 @@ def agent_with_token(db, device):
     return agent_create(
         name="Ani", device=device, division=device.division, token="sapa_test-token-ani"
     )
+
+
+@pytest.fixture
+def fonnte_device(db):
+    """The device the captured Fonnte bodies are addressed to, routing to a division whose
+    agents receive chats without having to be online (rotation eligibility is tested there)."""
+    from tests.factories import DivisionFactory
+
+    division = DivisionFactory(name="Sales", online_only=False)
+    return DeviceFactory(number="6287700000001", division=division)
+
+
+@pytest.fixture
+def sales_agents(fonnte_device):
+    """Two agents of the device's division, logged in through the real service."""
+    return [
+        agent_create(
+            name=name,
+            device=fonnte_device,
+            division=fonnte_device.division,
+            token=f"sapa_test-token-{name.lower()}",
+        )
+        for name in ("Ani", "Budi")
+    ]

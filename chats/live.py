@@ -1,0 +1,131 @@
+"""Rendering of socket pushes for one viewer (used by chats.consumers).
+
+Each function re-reads the rows, re-checks that the viewer may see them *now* (a chat may have
+just been transferred away), and renders the same partial templates the views use, in the
+viewer's language and time zone. Sync code: consumers call it through database_sync_to_async.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation.trans_real import (
+    get_supported_language_variant,
+    parse_accept_lang_header,
+)
+
+from devices_app.models import Device
+
+from .selectors import conversation_get_for_agent, message_get_for_agent
+
+LIVE = "chats/partials/live.html"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    agent_id: int
+    division_id: int
+    device_id: int
+    language: str
+    time_zone: str
+
+
+def language_from_scope(scope: dict) -> str:
+    """The language the page was rendered in: the language cookie, else Accept-Language."""
+    candidates = []
+    cookie = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
+    if cookie:
+        candidates.append(cookie)
+    for name, value in scope.get("headers") or []:
+        if name == b"accept-language":
+            candidates += [code for code, _ in parse_accept_lang_header(value.decode("latin-1"))]
+    for code in candidates:
+        if code == "*":
+            continue
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+def _render(viewer: Viewer, partial: str, context: dict) -> str:
+    with translation.override(viewer.language), timezone.override(viewer.time_zone):
+        return render_to_string(f"{LIVE}#{partial}", context)
+
+
+def _gone(viewer: Viewer, conversation_id: int) -> str:
+    """Remove a conversation the viewer may no longer see from their list and open thread."""
+    return _render(
+        viewer,
+        "gone",
+        {
+            "conversation_id": conversation_id,
+            "gone_oob": f"outerHTML:#thread-pane[data-conversation-id='{conversation_id}']",
+        },
+    )
+
+
+def render_conversation(
+    viewer: Viewer, *, conversation_id: int, message_id: int | None = None, signal: str = ""
+) -> str:
+    """The conversation's inbox row (moved to the top), the new message bubble if any, and the
+    new-chat signal if asked; or the removal fragments when the viewer may not see it."""
+    conversation = conversation_get_for_agent(
+        agent_id=viewer.agent_id, division_id=viewer.division_id, conversation_id=conversation_id
+    )
+    if conversation is None:
+        return _gone(viewer, conversation_id)
+    if conversation.status == conversation.Status.RESOLVED:
+        # Readable by its agent, but no longer in the inbox list.
+        html = [_render(viewer, "removed", {"conversation_id": conversation_id})]
+    else:
+        html = [_render(viewer, "conversation", {"conversation": conversation})]
+    if message_id is not None:
+        message = message_get_for_agent(
+            agent_id=viewer.agent_id, division_id=viewer.division_id, message_id=message_id
+        )
+        if message is not None:
+            html.append(_render(viewer, "message", {"message": message}))
+    if signal:
+        html.append(
+            _render(
+                viewer,
+                "signal",
+                {
+                    "conversation": conversation,
+                    "kind": signal,
+                    "seq": f"{signal}-{conversation_id}-{message_id or 0}",
+                },
+            )
+        )
+    return "".join(html)
+
+
+def render_message_status(viewer: Viewer, *, message_id: int) -> str:
+    message = message_get_for_agent(
+        agent_id=viewer.agent_id, division_id=viewer.division_id, message_id=message_id
+    )
+    if message is None:
+        return ""
+    return _render(viewer, "status", {"message": message})
+
+
+def render_device_banner(viewer: Viewer, *, device_id: int) -> str:
+    if device_id != viewer.device_id:
+        return ""
+    device = Device.objects.filter(pk=device_id).first()
+    if device is None:
+        return ""
+    return _render(viewer, "device", {"device": device})
+
+
+def render_device_status_for_staff(*, language: str, device_id: int) -> str:
+    device = Device.objects.filter(pk=device_id).first()
+    if device is None:
+        return ""
+    with translation.override(language), timezone.override(settings.TIME_ZONE):
+        return render_to_string("devices_app/partials/device_status.html", {"device": device})

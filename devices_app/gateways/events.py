@@ -1,0 +1,54 @@
+"""Normalized inbound events: what every gateway's webhook parser produces.
+
+The `chats` services only ever see these, never a provider's payload; adding a gateway means
+writing a parser, not touching the services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A message that arrived on a device (from a customer, a group, or typed on the phone)."""
+
+    sender: str  # the chat: a normalized number, or a group id (…@g.us)
+    text: str = ""
+    sender_name: str = ""
+    is_group: bool = False
+    author: str = ""  # in groups, who wrote it
+    inbox_id: int | None = None  # the gateway's own id of this message, when it gives one
+    timestamp: datetime | None = None
+    kind: str = "text"  # the gateway's message type (text, image, location, poll…)
+    attachment_url: str = ""
+    attachment_name: str = ""
+    attachment_extension: str = ""
+    location: tuple[Decimal, Decimal] | None = None
+    poll_name: str = ""
+    poll_choices: tuple[str, ...] = ()
+    is_forwarded: bool = False
+    is_self: bool = False  # typed on the business phone itself (Fonnte "quick")
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A delivery update for a message Sapa sent. Either id may be missing (Fonnte §5)."""
+
+    message_id: str = ""
+    state_id: str = ""
+    status: str = ""  # the gateway's processing status (sent, pending, failed…)
+    state: str = ""  # the WhatsApp-side state (delivered, read…)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectionChange:
+    connected: bool
+    reason: str = ""
+    timestamp: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,297 @@
+"""The sandbox gateway: a Fonnte-compatible simulator served by Sapa (DESIGN.md "Gateways").
+
+- /sandbox/fonnte/send, /device, /qr answer exactly as Fonnte does (PROTOCOLS.md §2–3), so the
+  outbound code cannot tell it from api.fonnte.com; after a send the sandbox calls Sapa's own
+  status webhook (devices_app.tasks).
+- /sandbox/ is a page where a person plays a customer of a sandbox device.
+
+On when settings.SANDBOX_ENABLED (the development default); every URL answers 404 otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import secrets
+from functools import wraps
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from ..gateways.events import ConnectionChange
+from ..models import Device, SandboxMessage
+from ..phone import InvalidNumber, display_number, normalize_number
+from ..services import device_connection_apply
+from .services import sandbox_customer_write, sandbox_send_accept
+
+# A 1×1 PNG: the sandbox has no real WhatsApp session to pair.
+QR_PNG = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cfc0f01f0005fe02fe0d"
+        "efc6b30000000049454e44ae426082"
+    )
+).decode()
+
+
+def sandbox_enabled(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not settings.SANDBOX_ENABLED:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- Fonnte-compatible API --------------------------------------------------------------------
+
+
+def _request_id() -> int:
+    return 1_000_000 + secrets.randbelow(9_000_000)
+
+
+def _fonnte_failure(reason: str) -> JsonResponse:
+    # Fonnte spells the key "Status" on /send failures (PROTOCOLS.md §2.3).
+    return JsonResponse({"Status": False, "reason": reason, "requestid": _request_id()})
+
+
+def _device_for_token(request: HttpRequest) -> Device | None:
+    header = request.headers.get("Authorization", "")
+    for token in (part.strip() for part in header.split(",")):
+        if not token:
+            continue
+        device = Device.objects.filter(
+            gateway=Device.Gateway.SANDBOX, gateway_token=token, is_active=True
+        ).first()
+        if device is not None and hmac.compare_digest(device.gateway_token, token):
+            return device
+    return None
+
+
+def _fields(request: HttpRequest) -> dict[str, str]:
+    """Fonnte accepts JSON and multipart/form bodies alike."""
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {
+            str(k): "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in data.items()
+        }
+    return {key: request.POST.get(key, "") for key in request.POST}
+
+
+def _targets(raw: str, country_code: str) -> list[str] | None:
+    targets = []
+    for item in raw.split(","):
+        target = item.split("|", 1)[0].strip()
+        if not target:
+            continue
+        if target.endswith("@g.us"):
+            targets.append(target)
+            continue
+        digits = target.replace(" ", "").replace("-", "").lstrip("+")
+        if not digits.isdigit():
+            return None
+        if digits.startswith("0") and country_code != "0":
+            digits = country_code + digits[1:]
+        if not 8 <= len(digits) <= 15:
+            return None
+        targets.append(digits)
+    return targets or None
+
+
+@csrf_exempt
+@sandbox_enabled
+@require_POST
+def fonnte_send(request):
+    device = _device_for_token(request)
+    if device is None:
+        return _fonnte_failure("token invalid")
+    fields = _fields(request)
+    targets = _targets(fields.get("target", ""), fields.get("countryCode", "62") or "62")
+    if targets is None:
+        return _fonnte_failure("target invalid")
+    if len(fields.get("message", "")) > 60_000:
+        return _fonnte_failure("input invalid")
+    if not any(fields.get(key) for key in ("message", "url", "location", "choices", "file")):
+        return _fonnte_failure("input invalid")
+    if fields.get("choices"):
+        choices = [c for c in fields["choices"].split(",") if c.strip()]
+        if not 2 <= len(choices) <= 12:
+            return _fonnte_failure("input invalid")
+    if device.status == Device.Status.DISCONNECTED and fields.get("connectOnly", "true") != "false":
+        return _fonnte_failure("device disconnected")
+    messages = sandbox_send_accept(device=device, targets=targets, fields=fields)
+    return JsonResponse(
+        {
+            "detail": "success! message in queue",
+            "id": [message.gateway_id for message in messages],
+            "process": "pending",
+            "requestid": _request_id(),
+            "status": True,
+            "target": targets,
+        }
+    )
+
+
+@csrf_exempt
+@sandbox_enabled
+@require_POST
+def fonnte_device(request):
+    device = _device_for_token(request)
+    if device is None:
+        return JsonResponse({"reason": "token invalid", "status": False})
+    return JsonResponse(
+        {
+            "device": device.number,
+            "device_status": "disconnect"
+            if device.status == Device.Status.DISCONNECTED
+            else "connect",
+            "expired": "31 December 2099",
+            "messages": SandboxMessage.objects.filter(
+                device=device, direction=SandboxMessage.Direction.TO_CUSTOMER
+            ).count(),
+            "name": device.name,
+            "package": "Sandbox",
+            "quota": "unlimited",
+            "status": True,
+        }
+    )
+
+
+@csrf_exempt
+@sandbox_enabled
+@require_POST
+def fonnte_qr(request):
+    device = _device_for_token(request)
+    if device is None:
+        return JsonResponse({"reason": "token invalid", "status": False})
+    if device.status != Device.Status.DISCONNECTED:
+        return JsonResponse({"reason": "device already connect", "status": False})
+    return JsonResponse({"status": True, "url": QR_PNG})
+
+
+# --- The customer page ----------
+
+
+def _sandbox_devices():
+    return Device.objects.filter(gateway=Device.Gateway.SANDBOX, is_active=True).select_related(
+        "division"
+    )
+
+
+def _chat_params(source) -> tuple[Device, str, str] | None:
+    try:
+        device_id = int(source.get("device", ""))
+        number = normalize_number(source.get("number", ""))
+    except (ValueError, InvalidNumber):
+        return None
+    device = _sandbox_devices().filter(pk=device_id).first()
+    if device is None:
+        return None
+    return device, number, source.get("name", "").strip()[:120]
+
+
+def _chat_url(device: Device, number: str, name: str) -> str:
+    query = urlencode({"device": device.pk, "number": number, "name": name})
+    return f"{reverse('sandbox:chat')}?{query}"
+
+
+@require_GET
+@sandbox_enabled
+def customer_start(request):
+    error = ""
+    if request.GET.get("number"):
+        params = _chat_params(request.GET)
+        if params is not None:
+            return redirect(_chat_url(*params))
+        error = _("Pick a sandbox device and enter a valid phone number, e.g. 0812 3456 7890.")
+    return render(
+        request,
+        "devices_app/sandbox/start.html",
+        {"devices": _sandbox_devices(), "error": error, "form": request.GET},
+    )
+
+
+def _chat_context(device: Device, number: str, name: str) -> dict:
+    messages = list(
+        SandboxMessage.objects.filter(device=device, customer=number).order_by(
+            "-created_at", "-id"
+        )[:200]
+    )
+    messages.reverse()
+    return {
+        "device": device,
+        "number": number,
+        "display_number": display_number(number),
+        "name": name,
+        "messages": messages,
+    }
+
+
+@require_GET
+@sandbox_enabled
+def customer_chat(request):
+    params = _chat_params(request.GET)
+    if params is None:
+        return redirect("sandbox:start")
+    context = _chat_context(*params)
+    if request.htmx:
+        return render(request, "devices_app/sandbox/chat.html#messages", context)
+    return render(request, "devices_app/sandbox/chat.html", context)
+
+
+@require_POST
+@sandbox_enabled
+def customer_write(request):
+    params = _chat_params(request.POST)
+    if params is None:
+        raise Http404
+    device, number, name = params
+    text = request.POST.get("text", "").strip()[:4000]
+    vote_for = request.POST.get("vote_for")
+    if vote_for:
+        poll = get_object_or_404(
+            SandboxMessage, pk=vote_for, device=device, customer=number, direction="out"
+        )
+        choice = request.POST.get("choice", "")
+        if choice in poll.poll_choices:
+            sandbox_customer_write(
+                device=device,
+                customer=number,
+                name=name,
+                poll_name=poll.poll_name,
+                choices=[choice],
+            )
+    elif text:
+        sandbox_customer_write(device=device, customer=number, name=name, text=text)
+    if request.htmx:
+        return render(request, "devices_app/sandbox/chat.html#messages", _chat_context(*params))
+    return redirect(_chat_url(device, number, name))
+
+
+@require_POST
+@sandbox_enabled
+def device_connection(request, device_id: int):
+    """Simulate the gateway's connect/disconnect webhook for a sandbox device."""
+    device = get_object_or_404(_sandbox_devices(), pk=device_id)
+    connected = request.POST.get("action") == "connect"
+    device_connection_apply(
+        device=device,
+        event=ConnectionChange(
+            connected=connected, reason="" if connected else _("Disconnected in the sandbox")
+        ),
+    )
+    return redirect("sandbox:start")
