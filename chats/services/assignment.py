@@ -128,11 +128,15 @@ def _previous_agent_id(conversation: Conversation) -> int | None:
     )
 
 
-def _set_agent(conversation: Conversation, agent: Agent, *, from_queue: bool) -> Agent:
+def _set_agent(
+    conversation: Conversation, agent: Agent, *, from_queue: bool, announce: bool = True
+) -> Agent:
     conversation.agent = agent
     conversation.status = Conversation.Status.OPEN
     conversation.assigned_at = timezone.now()
     conversation.save(update_fields=["agent", "status", "assigned_at"])
+    if not announce:
+        return agent
     event: realtime.ConversationAssigned = {
         "type": "conversation.assigned",
         "conversation_id": conversation.pk,
@@ -156,6 +160,7 @@ def _assign_locked(
     trigger: str,
     rng: random.Random | None,
     previous: int | None,
+    announce: bool = True,
 ) -> Agent | None:
     """Assign under the pool lock. `previous` is the contact's previous agent, if any."""
     division = pool.division
@@ -175,7 +180,9 @@ def _assign_locked(
                 conversation=conversation,
                 notes=[LogNote.PREVIOUS_AGENT, *notes],
             )
-            return _set_agent(conversation, pool.agents[previous], from_queue=from_queue)
+            return _set_agent(
+                conversation, pool.agents[previous], from_queue=from_queue, announce=announce
+            )
         if previous is not None:
             notes.append(LogNote.PREVIOUS_AGENT_UNAVAILABLE)
 
@@ -193,12 +200,18 @@ def _assign_locked(
     )
     if pick.member_id is None:
         return None
-    return _set_agent(conversation, pool.agents[pick.member_id], from_queue=from_queue)
+    return _set_agent(
+        conversation, pool.agents[pick.member_id], from_queue=from_queue, announce=announce
+    )
 
 
 @transaction.atomic
 def conversation_assign(
-    *, conversation: Conversation, trigger: str, rng: random.Random | None = None
+    *,
+    conversation: Conversation,
+    trigger: str,
+    rng: random.Random | None = None,
+    announce: bool = True,
 ) -> Agent | None:
     """Give a conversation without an agent one by its division's rotation, or leave it queued.
 
@@ -214,6 +227,9 @@ def conversation_assign(
 
     Transfer and hand back: clear the conversation's agent first, then call this with that
     trigger (they skip the returning-contact rule).
+
+    `announce=False` leaves the push to the caller: the inbound flow announces the new chat with
+    its first message, so the agent's page renders it once.
 
     Locks the division's pool row (see `rotation_state_lock`) for the rest of the caller's
     transaction. `rng` is for tests.
@@ -236,11 +252,14 @@ def conversation_assign(
         trigger=trigger,
         rng=rng,
         previous=previous,
+        announce=announce,
     )
     if agent is None:
         if conversation.status != Conversation.Status.QUEUED:
             conversation.status = Conversation.Status.QUEUED
             conversation.save(update_fields=["status"])
+        if not announce:
+            return None
         event: realtime.ConversationQueued = {
             "type": "conversation.queued",
             "conversation_id": conversation.pk,

@@ -223,7 +223,8 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
             opened and contact.conversations.filter(status=Conversation.Status.RESOLVED).exists()
         )
         trigger = AssignmentLog.Trigger.RETURNING if returning else AssignmentLog.Trigger.NEW_CHAT
-        conversation_assign(conversation=conversation, trigger=trigger)
+        # The message.created push below announces the new chat to its agent (or the queue).
+        conversation_assign(conversation=conversation, trigger=trigger, announce=False)
         conversation.refresh_from_db(fields=["agent", "status", "assigned_at"])
         new_chat = True
 

@@ -105,6 +105,11 @@ async def test_queued_chat_goes_to_the_whole_division_queue_only(
     fonnte_device, sales_agents, other_division_agent
 ):
     def queued_conversation():
+        # Everyone is at capacity, so neither the new message nor the drain on connect can
+        # assign it: it stays in the queue.
+        division = fonnte_device.division
+        division.max_open_chats = 0
+        division.save(update_fields=["max_open_chats"])
         contact = ContactFactory(device=fonnte_device, address="6282100000002", name="Rama")
         return ConversationFactory(contact=contact)
 
