@@ -90,3 +90,60 @@ def publish(group: str, event: Event) -> None:
 
 def publish_on_commit(group: str, event: Event) -> None:
     transaction.on_commit(lambda: publish(group, event))
+
+
+# --- Message events (outbound flow) -------------------------------------------------------------
+
+
+class MessageCreated(TypedDict):
+    type: Literal["message.created"]
+    message_id: int
+    conversation_id: int
+
+
+class MessageStatusChanged(TypedDict):
+    type: Literal["message.status_changed"]
+    message_id: int
+    conversation_id: int
+    status: str
+
+
+def _conversation_groups(agent_id: int | None, division_id: int) -> list[str]:
+    # A reply belongs to an assigned conversation: its agent and the supervisors see it; the
+    # division queue never carries the text of a colleague's chat.
+    groups = [STAFF_GROUP]
+    if agent_id is not None:
+        groups.insert(0, agent_group(agent_id))
+    else:
+        groups.insert(0, division_queue_group(division_id))
+    return groups
+
+
+def message_created_on_commit(
+    *, message_id: int, conversation_id: int, agent_id: int | None, division_id: int
+) -> None:
+    event: MessageCreated = {
+        "type": "message.created",
+        "message_id": message_id,
+        "conversation_id": conversation_id,
+    }
+    for group in _conversation_groups(agent_id, division_id):
+        publish_on_commit(group, dict(event))
+
+
+def message_status_changed_on_commit(
+    *,
+    message_id: int,
+    conversation_id: int,
+    status: str,
+    agent_id: int | None,
+    division_id: int,
+) -> None:
+    event: MessageStatusChanged = {
+        "type": "message.status_changed",
+        "message_id": message_id,
+        "conversation_id": conversation_id,
+        "status": status,
+    }
+    for group in _conversation_groups(agent_id, division_id):
+        publish_on_commit(group, dict(event))
