@@ -148,7 +148,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_LONGEST_COUNTDOWN = 60 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis redelivers an unacknowledged task after this long: it must exceed every countdown.
-    "visibility_timeout": CELERY_LONGEST_COUNTDOWN * 2,
+    "visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=CELERY_LONGEST_COUNTDOWN * 2
+    ),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
@@ -271,7 +273,10 @@ if SEND_STUCK_AFTER <= (
     GATEWAY_CONNECT_TIMEOUT + GATEWAY_WRITE_TIMEOUT + GATEWAY_READ_TIMEOUT + GATEWAY_POOL_TIMEOUT
 ):
     raise ImproperlyConfigured("SEND_STUCK_AFTER must exceed the longest gateway call.")
-if max(SEND_PACING_MAX_WAIT, SEND_RETRY_BACKOFF_MAX) > CELERY_LONGEST_COUNTDOWN:
+if (
+    max(SEND_PACING_MAX_WAIT, SEND_RETRY_BACKOFF_MAX)
+    >= (CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])
+):
     raise ImproperlyConfigured("Send countdowns must stay under the broker's visibility timeout.")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from celery import Task, shared_task
+from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 
 from ..services import outbound
@@ -44,7 +45,7 @@ def _rebuild_transient(message_id: int, attempt: int | None, reason: str) -> Tra
     return TransientSendError(message_id=message_id, attempt=attempt, reason=reason)
 
 
-class _SendTask(Task):
+class _SendTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         """Retries exhausted (or a crash): let the service settle the message's state."""
         message_id = kwargs.get("message_id", args[0] if args else None)
