@@ -120,9 +120,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def gateway(settings) -> Iterator[FonnteGateway]:
-    """A running Fonnte-speaking gateway; FONNTE_API_URL points at it."""
+@pytest.fixture(name="gateway")
+def gateway_fixture(settings) -> Iterator[FonnteGateway]:
+    """A running Fonnte-speaking gateway; FONNTE_API_URL points at it.
+
+    Import `gateway_fixture` into a test module to use the `gateway` fixture."""
     server = HTTPServer(host="127.0.0.1", port=free_port(), threaded=True)
     gw = FonnteGateway(server=server)
     gw.install()
