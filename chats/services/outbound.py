@@ -384,13 +384,33 @@ def gateway_base_url(device: Device) -> str | None:
     return None
 
 
+_SEND_FIELDS = (
+    "direction",
+    "status",
+    "text",
+    "quoted_id",
+    "send_attempts",
+    "wait_reason",
+    "raw",
+    "conversation__agent_id",
+    "conversation__division_id",
+    "conversation__contact__address",
+    "device__gateway",
+    "device__gateway_token",
+    "device__status",
+)
+
+
 def _payload(message: Message) -> dict:
-    quoted = message.quoted
     inbox_id = None
-    if quoted is not None and quoted.direction == Message.Direction.IN:
+    if message.quoted_id:
         # Fonnte quotes only messages it stored in its inbox (inboxid > 0); without one the
         # reply still goes out, unquoted on WhatsApp.
-        inbox_id = quoted.gateway_inbox_id or None
+        inbox_id = (
+            Message.objects.filter(pk=message.quoted_id, direction=Message.Direction.IN)
+            .values_list("gateway_inbox_id", flat=True)
+            .first()
+        ) or None
     return fonnte_send.text_payload(text=message.text, inbox_id=inbox_id)
 
 
@@ -425,12 +445,16 @@ def message_send_attempt(
        the request may have reached the gateway.
     `retries` is the task's retry count, to tell the sweep when the next run is due.
     """
-    message = (
-        Message.objects.select_related("conversation", "device", "quoted")
-        .filter(pk=message_id, direction=Message.Direction.OUT)
-        .first()
-    )
-    if message is None or message.status != S.QUEUED:
+    try:
+        # Only what a send needs: this runs once per message on the hot path.
+        message = (
+            Message.objects.select_related("conversation__contact", "device")
+            .only(*_SEND_FIELDS)
+            .get(pk=message_id, direction=Message.Direction.OUT)
+        )
+    except Message.DoesNotExist:
+        return AttemptResult(Outcome.SKIPPED)
+    if message.status != S.QUEUED:
         return AttemptResult(Outcome.SKIPPED)
     device = message.device
     now = timezone.now()
