@@ -86,6 +86,7 @@ _OWN_REASONS = {
     fonnte_send.REASON_UNCONFIRMED_DROPPED,
     fonnte_send.REASON_UNCONFIRMED_GARBLED,
     fonnte_send.REASON_HTTP_ERROR,
+    fonnte_send.REASON_BAD_GATEWAY_URL,
 }
 
 

@@ -54,6 +54,7 @@ REASON_UNCONFIRMED_GARBLED = gettext_noop(
     "The gateway's answer could not be read; the message may have been sent."
 )
 REASON_HTTP_ERROR = gettext_noop("The gateway answered with an error.")
+REASON_BAD_GATEWAY_URL = gettext_noop("The gateway address is misconfigured.")
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,17 @@ def _ids(value: Any) -> list[str]:
 
 def parse_send_response(status_code: int, body: bytes) -> SendResult:
     """Classify an HTTP answer from `/send`. Pure: tested on its own and through the client."""
+    if 300 <= status_code < 400:
+        # We never follow redirects (a redirected POST loses its body): the gateway did not
+        # process this request, and the configured address is wrong (http → https, a moved
+        # path). Repeating cannot help.
+        return SendResult(
+            ok=False,
+            reason=f"HTTP {status_code}",
+            permanent=True,
+            certainly_not_sent=True,
+            http_status=status_code,
+        )
     if status_code == 429 or (500 <= status_code < 600 and status_code != 504):
         # The gateway (or its proxy) refused to process the request: nothing was queued.
         return SendResult(
@@ -226,6 +238,12 @@ class FonnteClient:
                 # Fonnte takes the raw device token, no "Bearer".
                 headers={"Authorization": token},
                 timeout=_timeout(),
+            )
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            # No request was possible at all: a settings problem, not a network one.
+            logger.error("gateway URL %r unusable: %r", base_url, exc)
+            return SendResult(
+                ok=False, reason=REASON_BAD_GATEWAY_URL, permanent=True, certainly_not_sent=True
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # No connection was made (refused, unreachable, DNS, or no free pooled

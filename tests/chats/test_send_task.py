@@ -6,9 +6,14 @@ Assertions are on states and on what the gateway received; waits are bounded pol
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
+from chats import realtime
 from chats.models import Message
 from chats.services import outbound
 from chats.services.outbound import message_reply_create, message_retry
@@ -224,3 +229,24 @@ def test_a_paced_reply_waits_for_its_slot_and_is_then_sent_once(
         "Reply 2",
     ]
     assert outbound.message_send_attempt(message_id=messages[0].pk).outcome.value == "skipped"
+
+
+def test_status_changes_made_by_the_worker_are_pushed_to_the_agent(gateway: FonnteGateway, worker):
+    """The publisher works from a real Celery worker thread (PITFALLS: event loops)."""
+    conversation = assigned_conversation()
+    layer = get_channel_layer()
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add(realtime.agent_group(conversation.agent_id), channel)
+        message = await sync_to_async(reply)(conversation)
+        seen = []
+        while "sent" not in seen:
+            event = await asyncio.wait_for(layer.receive(channel), timeout=30)
+            if event["type"] == "message.status_changed":
+                assert event["message_id"] == message.pk
+                assert event["conversation_id"] == conversation.pk
+                seen.append(event["status"])
+        return seen
+
+    assert async_to_sync(scenario)() == ["sending", "sent"]

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from devices_app.gateways.fonnte_send import (
+    REASON_BAD_GATEWAY_URL,
     REASON_UNCONFIRMED_DROPPED,
     REASON_UNCONFIRMED_TIMEOUT,
     REASON_UNREACHABLE,
@@ -101,8 +102,8 @@ def test_a_proxy_timeout_is_an_unknown_outcome(gateway):
     assert result.unknown
 
 
-@pytest.mark.parametrize("status", [400, 401, 404])
-def test_client_errors_are_permanent(gateway, status):
+@pytest.mark.parametrize("status", [301, 302, 400, 401, 404])
+def test_redirects_and_client_errors_are_permanent(gateway, status):
     gateway.respond(http_error(status))
     result = send(gateway.url)
     assert result.permanent and result.certainly_not_sent
@@ -181,3 +182,10 @@ def test_accept_behaviour_of_the_test_gateway_is_fonntes_success_shape(gateway):
     # Guards the helper itself: ids are a list of strings, one per target.
     gateway.respond(accept)
     assert send(gateway.url).message_ids[0].isdigit()
+
+
+@pytest.mark.parametrize("url", ["api.fonnte.com", "ftp://127.0.0.1:1"])
+def test_an_unusable_gateway_address_is_permanent_and_nothing_was_sent(url):
+    result = send(url)
+    assert result.permanent and result.certainly_not_sent
+    assert result.reason == REASON_BAD_GATEWAY_URL
