@@ -1,13 +1,16 @@
 """Real Celery workers for tests: one in this process (a thread, sharing the test's settings),
-or a separate `celery worker` process that a test may kill -9.
+or a separate `celery worker` process that a test may kill -9. Also what the send tests share:
+an assigned conversation to reply in, and a look at the task messages waiting in the broker.
 
-Both consume from the suite's private Redis and write to the test database, so tests that use
+The workers consume from the suite's private Redis and write to the test database, so tests that use
 them need `django_db(transaction=True)`.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -15,13 +18,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 
+from chats.models import Conversation, Message
 from config.celery import app
+from tests.factories import AgentFactory, ContactFactory, ConversationFactory, DeviceFactory
 
 
 def wait_until(predicate: Callable[[], object], *, timeout: float = 30.0, what: str = "") -> object:
@@ -132,3 +139,50 @@ class WorkerProcess:
         self.logfile.close()
         with contextlib.suppress(OSError):
             os.unlink(self.logfile.name)
+
+
+# --- Data and broker helpers for the outbound tests -------------------------------------------
+
+
+def assigned_conversation(**device_fields) -> Conversation:
+    """An open conversation assigned to a new agent, on a device with a gateway token."""
+    device = DeviceFactory(gateway_token="device-token-123", **device_fields)
+    agent = AgentFactory(device=device, division=device.division)
+    contact = ContactFactory(device=device, address="6281234567890")
+    return ConversationFactory(contact=contact, agent=agent, status=Conversation.Status.OPEN)
+
+
+def inbound(conversation: Conversation, *, inbox_id: int | None = 0, text: str = "Halo") -> Message:
+    return Message.objects.create(
+        conversation=conversation,
+        device=conversation.device,
+        direction=Message.Direction.IN,
+        text=text,
+        gateway_inbox_id=inbox_id,
+        status=Message.Status.RECEIVED,
+    )
+
+
+@dataclass
+class BrokerTask:
+    name: str
+    args: list
+    kwargs: dict
+    eta: str | None
+
+
+def broker_tasks(queue: str = "celery") -> list[BrokerTask]:
+    """The task messages waiting in the Redis broker (no worker is consuming in these tests)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        raw = client.lrange(queue, 0, -1)
+    finally:
+        client.close()
+    tasks = []
+    # kombu pushes on the left: reverse to get publishing order.
+    for item in reversed(raw):
+        envelope = json.loads(item)
+        args, kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+        headers = envelope["headers"]
+        tasks.append(BrokerTask(headers["task"], args, kwargs, headers.get("eta")))
+    return tasks

@@ -23,8 +23,8 @@ from chats.services.outbound import (
     messages_sweep_stuck,
 )
 from devices_app.models import Device
-from tests.chats.outbound_helpers import assigned_conversation, broker_tasks, inbound
 from tests.factories import AgentFactory
+from tests.workers import assigned_conversation, broker_tasks, inbound
 
 pytestmark = pytest.mark.django_db
 

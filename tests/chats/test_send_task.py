@@ -20,7 +20,6 @@ from chats.services.outbound import message_reply_create, message_retry
 from chats.tasks.sending import send_message
 from devices_app.gateways.fonnte_send import REASON_UNCONFIRMED_TIMEOUT
 from devices_app.models import Device
-from tests.chats.outbound_helpers import assigned_conversation, broker_tasks, inbound
 from tests.gateway_server import (  # noqa: F401
     FonnteGateway,
     accept,
@@ -29,7 +28,7 @@ from tests.gateway_server import (  # noqa: F401
     refuse,
     slow,
 )
-from tests.workers import thread_worker, wait_until
+from tests.workers import assigned_conversation, broker_tasks, inbound, thread_worker, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

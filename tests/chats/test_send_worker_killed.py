@@ -22,9 +22,14 @@ from chats.services.outbound import (
     message_reply_create,
     messages_sweep_stuck,
 )
-from tests.chats.outbound_helpers import assigned_conversation, broker_tasks
 from tests.gateway_server import FonnteGateway, gateway_fixture  # noqa: F401
-from tests.workers import WorkerProcess, thread_worker, wait_until
+from tests.workers import (
+    WorkerProcess,
+    assigned_conversation,
+    broker_tasks,
+    thread_worker,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
