@@ -491,6 +491,9 @@ def message_send_attempt(
             _enqueue_send_later(message.pk, wait=decision.wait, booked=decision.booked)
             return AttemptResult(Outcome.DEFERRED, wait=decision.wait, booked=decision.booked)
 
+    # Built before the claim: a failure here happens before any byte leaves, so the task's
+    # failure hook can fail the still-queued message instead of leaving it unconfirmed.
+    target, payload = message.conversation.contact.address, _payload(message)
     attempt = message.send_attempts + 1
     claimed = _move(
         message,
@@ -508,11 +511,11 @@ def message_send_attempt(
         result = FonnteClient().send(
             base_url=base_url,
             token=device.gateway_token,
-            target=message.conversation.contact.address,
-            payload=_payload(message),
+            target=target,
+            payload=payload,
         )
     except Exception:
-        # A bug after the claim: we cannot tell whether bytes left, so the honest state is
+        # A bug inside the call: we cannot tell whether bytes left, so the honest state is
         # unconfirmed (a person decides), never a silent automatic resend.
         logger.exception("send of message %s crashed", message.pk)
         result = SendResult(ok=False, reason=REASON_INTERNAL)

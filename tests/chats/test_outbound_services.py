@@ -362,3 +362,45 @@ def test_gateway_reasons_are_explained_and_keep_the_gateways_words():
     assert message_reason_display(message=message) == "something new"
     message.status = S.SENT
     assert message_reason_display(message=message) == ""
+
+
+# --- The send task's failure hook -------------------------------------------------------------
+
+
+def test_giving_up_fails_a_queued_reply_with_the_last_reason():
+    conversation = assigned_conversation()
+    message = _outbound(conversation, status=S.QUEUED, reason="")
+    assert (
+        outbound.message_send_give_up(message_id=message.pk, attempt=1, reason="HTTP 502")
+        == S.FAILED
+    )
+    message.refresh_from_db()
+    assert message.status == S.FAILED
+    with override("en"):
+        assert message_reason_display(message=message) == (
+            "The gateway kept refusing the message: HTTP 502"
+        )
+
+
+def test_giving_up_after_a_crash_mid_send_leaves_it_unconfirmed_not_failed():
+    conversation = assigned_conversation()
+    message = _outbound(conversation, status=S.SENDING, reason="")
+    assert (
+        outbound.message_send_give_up(
+            message_id=message.pk, attempt=None, reason=outbound.REASON_INTERNAL
+        )
+        == S.UNCONFIRMED
+    )
+    message.refresh_from_db()
+    assert message.failure_reason == outbound.REASON_INTERRUPTED
+
+
+def test_giving_up_never_touches_a_newer_attempt_or_a_settled_message():
+    conversation = assigned_conversation()
+    newer = _outbound(conversation, status=S.SENDING, reason="")
+    Message.objects.filter(pk=newer.pk).update(send_attempts=3)
+    assert outbound.message_send_give_up(message_id=newer.pk, attempt=2, reason="x") is None
+    sent = _outbound(conversation, status=S.SENT, reason="")
+    assert outbound.message_send_give_up(message_id=sent.pk, attempt=1, reason="x") is None
+    assert Message.objects.get(pk=newer.pk).status == S.SENDING
+    assert Message.objects.get(pk=sent.pk).status == S.SENT
