@@ -186,3 +186,13 @@ def broker_tasks(queue: str = "celery") -> list[BrokerTask]:
         headers = envelope["headers"]
         tasks.append(BrokerTask(headers["task"], args, kwargs, headers.get("eta")))
     return tasks
+
+
+def broker_idle(queue: str = "celery") -> bool:
+    """No task waiting and none running: with acks_late a task is acknowledged (leaves the
+    `unacked` hash) only when its run has finished."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        return client.llen(queue) == 0 and client.hlen("unacked") == 0
+    finally:
+        client.close()

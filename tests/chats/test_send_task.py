@@ -28,7 +28,13 @@ from tests.gateway_server import (  # noqa: F401
     refuse,
     slow,
 )
-from tests.workers import assigned_conversation, broker_tasks, inbound, thread_worker, wait_until
+from tests.workers import (
+    assigned_conversation,
+    broker_idle,
+    inbound,
+    thread_worker,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -137,10 +143,9 @@ def test_a_read_timeout_leaves_the_message_unconfirmed_and_is_not_retried(
 
     assert message.status == S.UNCONFIRMED
     assert message.failure_reason == REASON_UNCONFIRMED_TIMEOUT
-    # Give an (erroneous) automatic retry every chance to show up: the task queue drains and
-    # the slow answer arrives, yet the gateway saw one request.
-    wait_until(lambda: broker_tasks() == [], what="the broker queue to drain")
-    gateway.release.set()
+    # Give an (erroneous) automatic retry every chance to show up: wait until no task is
+    # queued or running, yet the gateway saw one request.
+    wait_until(broker_idle, what="every task run to finish")
     message.refresh_from_db()
     assert message.status == S.UNCONFIRMED
     assert message.send_attempts == 1
@@ -154,7 +159,7 @@ def test_the_send_task_run_twice_sends_once(gateway: FonnteGateway, worker):
     send_message.delay(message.pk)
     message = settled(message)
 
-    wait_until(lambda: broker_tasks() == [], what="the duplicates to be consumed")
+    wait_until(broker_idle, what="the duplicate runs to finish")
     assert message.status == S.SENT
     assert message.send_attempts == 1
     assert len(gateway.requests) == 1
