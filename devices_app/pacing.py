@@ -36,20 +36,22 @@ if tat < now then tat = now end
 local wait = tat - now - (burst - 1) * interval
 if wait < 0 then wait = 0 end
 if wait > max_wait then
-  return {0, tostring(wait)}
+  return {0, tostring(wait), tostring(now + wait)}
 end
 redis.call('SET', KEYS[1], tostring(tat + interval), 'EX', ttl)
-return {1, tostring(wait)}
+return {1, tostring(wait), tostring(now + wait)}
 """
 
 
 @dataclass(frozen=True)
 class Decision:
     """`booked`: a slot is ours, to use after `wait` seconds (0 = now).
-    Not booked: nothing is reserved; ask again after `wait` seconds."""
+    Not booked: nothing is reserved; ask again after `wait` seconds.
+    `at`: the same moment on Redis's clock (the bucket's own time line)."""
 
     booked: bool
     wait: float
+    at: float = 0.0
 
     @property
     def send_now(self) -> bool:
@@ -98,7 +100,7 @@ def device_send_slot(
         return Decision(booked=True, wait=0.0)
     interval = 1.0 / rate
     ttl = max(1, int(interval * max(burst, 1) + max_wait) + 60)
-    booked, wait = _redis.script()(
+    booked, wait, at = _redis.script()(
         keys=[bucket_key(device_id)], args=[interval, max(burst, 1), max_wait, ttl]
     )
-    return Decision(booked=bool(int(booked)), wait=float(wait))
+    return Decision(booked=bool(int(booked)), wait=float(wait), at=float(at))
