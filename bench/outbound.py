@@ -376,6 +376,7 @@ def main() -> int:
     delays = [0.0, 0.150]
     concurrencies = [16, 64]
 
+    info = machine()  # the commit measured is the one checked out now
     workdir = tempfile.mkdtemp(prefix="sapa-bench-")
     redis_proc, redis_url = start_redis()
     gateway = Gateway()
@@ -440,7 +441,7 @@ def main() -> int:
         redis_proc.terminate()
         redis_proc.wait(timeout=10)
 
-    report = render(rows, machine(), engine, repeats, n, latency_rate, latency_seconds)
+    report = render(rows, info, engine, repeats, n, latency_rate, latency_seconds)
     print(report)
     if args.write:
         RESULTS.write_text(report)

@@ -589,7 +589,8 @@ def message_send_give_up(*, message_id: int, attempt: int | None, reason: str) -
     if message is None or message.direction != Message.Direction.OUT:
         return None
     if message.status == S.QUEUED:
-        new, text = S.FAILED, f"{REASON_GAVE_UP}: {reason}" if reason else REASON_INTERNAL
+        gateway_said = reason and reason != REASON_INTERNAL
+        new, text = S.FAILED, f"{REASON_GAVE_UP}: {reason}" if gateway_said else REASON_INTERNAL
     elif message.status == S.SENDING:
         new, text = S.UNCONFIRMED, REASON_INTERRUPTED
     else:

@@ -404,3 +404,13 @@ def test_giving_up_never_touches_a_newer_attempt_or_a_settled_message():
     assert outbound.message_send_give_up(message_id=sent.pk, attempt=1, reason="x") is None
     assert Message.objects.get(pk=newer.pk).status == S.SENDING
     assert Message.objects.get(pk=sent.pk).status == S.SENT
+
+
+def test_a_crash_before_the_claim_fails_the_reply_as_an_internal_error():
+    conversation = assigned_conversation()
+    message = _outbound(conversation, status=S.QUEUED, reason="")
+    outbound.message_send_give_up(
+        message_id=message.pk, attempt=None, reason=outbound.REASON_INTERNAL
+    )
+    message.refresh_from_db()
+    assert (message.status, message.failure_reason) == (S.FAILED, outbound.REASON_INTERNAL)
