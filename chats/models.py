@@ -219,6 +219,18 @@ class Message(models.Model):
     )
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.RECEIVED)
     failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
+    # Outbound send bookkeeping (chats.services.outbound). `wait_reason` says why a queued reply
+    # has not left yet (device disconnected, gateway unavailable and retrying, pacing); it holds
+    # an untranslated message id, translated when shown.
+    wait_reason = models.CharField(_("waiting because"), max_length=255, blank=True)
+    # Gateway requests started for this message; each claim of `sending` increments it, so a
+    # late answer of an older attempt can never overwrite a newer one.
+    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    # When the current `sending` claim began: the sweep turns old claims into `unconfirmed`.
+    send_started_at = models.DateTimeField(_("send started"), null=True, blank=True)
+    # When a send task is expected to pick a queued reply up (now, or after a pacing / backoff
+    # countdown): the sweep re-enqueues queued replies whose expected run is long past.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     raw = models.JSONField(_("raw payload"), default=dict, blank=True)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -207,7 +207,12 @@ def conversation_group(*, agent_id: int | None, division_id: int) -> str:
 
 
 def message_created_on_commit(
-    *, conversation_id: int, message_id: int, agent_id: int | None, division_id: int, new_chat: bool
+    *,
+    conversation_id: int,
+    message_id: int,
+    agent_id: int | None,
+    division_id: int,
+    new_chat: bool = False,
 ) -> None:
     event: MessageCreated = {
         "type": "message.created",

@@ -150,7 +150,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_LONGEST_COUNTDOWN = 60 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis redelivers an unacknowledged task after this long: it must exceed every countdown.
-    "visibility_timeout": CELERY_LONGEST_COUNTDOWN * 2,
+    "visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=CELERY_LONGEST_COUNTDOWN * 2
+    ),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
@@ -158,6 +160,11 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # Rotation and presence (rotation issue): safety nets behind the event-driven paths.
 CELERY_BEAT_SCHEDULE["queue-drain"] = {"task": "chats.queue_drain", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["presence-sweep"] = {"task": "chats.presence_sweep", "schedule": 10.0}
+# Outbound safety net: unconfirm sends whose worker died, re-enqueue lost send tasks.
+CELERY_BEAT_SCHEDULE["chats.sweep-stuck-messages"] = {
+    "task": "chats.sweep_stuck_messages",
+    "schedule": env.float("SEND_SWEEP_INTERVAL", default=30.0),
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Presence (agents/presence.py) -------------------------------------------------------------
@@ -287,6 +294,37 @@ CELERY_BEAT_SCHEDULE["chats.media-retention"] = {
 
 # --- Gateways ---------------------------------------------------------------------------------
 FONNTE_API_URL = env.str("FONNTE_API_URL", default="https://api.fonnte.com").rstrip("/")
+# Every gateway call is bounded by these (seconds): the threads pool ignores Celery time limits.
+GATEWAY_CONNECT_TIMEOUT = env.float("GATEWAY_CONNECT_TIMEOUT", default=5.0)
+GATEWAY_READ_TIMEOUT = env.float("GATEWAY_READ_TIMEOUT", default=20.0)
+GATEWAY_WRITE_TIMEOUT = env.float("GATEWAY_WRITE_TIMEOUT", default=10.0)
+GATEWAY_POOL_TIMEOUT = env.float("GATEWAY_POOL_TIMEOUT", default=5.0)
+GATEWAY_MAX_CONNECTIONS = env.int("GATEWAY_MAX_CONNECTIONS", default=100)
+
+# --- Outbound sends (chats.services.outbound, DESIGN.md "Delivery semantics") ---------------------
+# Per-device pacing (token bucket in Redis): messages per second, burst, longest booked wait.
+# A rate of 0 turns pacing off.
+SEND_RATE_PER_DEVICE = env.float("SEND_RATE_PER_DEVICE", default=1.0)
+SEND_BURST_PER_DEVICE = env.int("SEND_BURST_PER_DEVICE", default=5)
+SEND_PACING_MAX_WAIT = env.float("SEND_PACING_MAX_WAIT", default=60.0)
+# Automatic retries, only when the gateway certainly did not take the message.
+SEND_RETRY_BACKOFF = env.int("SEND_RETRY_BACKOFF", default=2)
+SEND_RETRY_BACKOFF_MAX = env.int("SEND_RETRY_BACKOFF_MAX", default=300)
+SEND_MAX_RETRIES = env.int("SEND_MAX_RETRIES", default=6)
+# The sweep: `sending` older than this is unconfirmed (must exceed the longest gateway call);
+# `queued` this long past its expected run is re-enqueued.
+SEND_STUCK_AFTER = env.int("SEND_STUCK_AFTER", default=120)
+SEND_QUEUED_STUCK_AFTER = env.int("SEND_QUEUED_STUCK_AFTER", default=60)
+SEND_SWEEP_BATCH = env.int("SEND_SWEEP_BATCH", default=500)
+if SEND_STUCK_AFTER <= (
+    GATEWAY_CONNECT_TIMEOUT + GATEWAY_WRITE_TIMEOUT + GATEWAY_READ_TIMEOUT + GATEWAY_POOL_TIMEOUT
+):
+    raise ImproperlyConfigured("SEND_STUCK_AFTER must exceed the longest gateway call.")
+if (
+    max(SEND_PACING_MAX_WAIT, SEND_RETRY_BACKOFF_MAX)
+    >= (CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])
+):
+    raise ImproperlyConfigured("Send countdowns must stay under the broker's visibility timeout.")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 
 LOGGING = {

@@ -1,0 +1,607 @@
+"""Agent replies: queued message → send task → gateway → recorded outcome (DESIGN.md "Delivery
+semantics").
+
+The promise to the agent: nothing is lost silently and nothing is sent twice unless a person
+chose to. Every reply is stored `queued` first and its send task is enqueued on commit. A task
+claims the message with a conditional UPDATE (`queued` → `sending`), so a second run of the
+same task (acks_late redelivery, a sweep re-enqueue) finds nothing to do. The gateway takes no
+idempotency key, so a request that may have reached it is never repeated automatically: unknown
+outcomes become `unconfirmed` and only a person's Retry sends again. Requests that certainly
+created nothing (connection refused, the gateway answered an error) are retried with backoff.
+
+Disconnected devices: a reply to a conversation whose device is disconnected stays `queued`
+with a visible reason and leaves when the device reconnects (`messages_release_for_device`, or
+the sweep). We do not hand it to Fonnte with `connectOnly=false`: Fonnte would hold it for a
+day and then expire it silently, the agent would see "sent" for a message nobody received, it
+would go out hours later even if the chat had moved on, and ApiWago/wonotify have no such
+option. Holding it here keeps the agent's view true and the same for every gateway.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+
+from agents.models import Agent
+from devices_app.gateways import fonnte_send
+from devices_app.gateways.fonnte_send import FonnteClient, SendResult
+from devices_app.models import Device
+from devices_app.pacing import device_send_slot
+
+from .. import realtime
+from ..models import Conversation, Message
+
+logger = logging.getLogger(__name__)
+
+S = Message.Status
+
+MAX_TEXT_LENGTH = fonnte_send.MAX_TEXT_LENGTH
+PREVIEW_LENGTH = 160
+
+# Why a queued reply waits, and why one failed or is unconfirmed: untranslated message ids kept
+# on the row (the worker has no user language), translated by `message_reason_display`.
+WAIT_DEVICE_DISCONNECTED = gettext_noop("Waiting: the device is disconnected.")
+WAIT_GATEWAY_RETRY = gettext_noop("Waiting: the gateway is unavailable, retrying automatically.")
+WAIT_PACING = gettext_noop("Waiting for the device's sending pace.")
+REASON_INTERRUPTED = gettext_noop("Sending was interrupted; the message may have been sent.")
+REASON_UNSUPPORTED_GATEWAY = gettext_noop("Sending through this gateway is not supported yet.")
+REASON_NO_TOKEN = gettext_noop("The device has no gateway token.")
+REASON_INTERNAL = gettext_noop("Sending stopped on an internal error.")
+REASON_GAVE_UP = gettext_noop("The gateway kept refusing the message")
+
+# Fonnte's own reasons, explained for agents (PROTOCOLS.md §2.3).
+GATEWAY_REASONS = {
+    "token invalid": _("The gateway refused the device token."),
+    "target invalid": _("The customer's number was refused by the gateway."),
+    "input invalid": _("The gateway refused the message as invalid."),
+    "insufficient quota": _("The device's message quota is used up."),
+    "devices must belong to an account": _("The device tokens belong to different accounts."),
+    "url invalid": _("The attachment link was refused by the gateway."),
+    "url unreachable": _("The gateway could not fetch the attachment."),
+    "file format not supported": _("The gateway does not support this file type."),
+    "file size must under 4mb": _("The file is larger than the gateway's 4 MB limit."),
+    "json format invalid": _("The gateway could not read the request."),
+}
+
+_OWN_REASONS = {
+    WAIT_DEVICE_DISCONNECTED,
+    WAIT_GATEWAY_RETRY,
+    WAIT_PACING,
+    REASON_INTERRUPTED,
+    REASON_UNSUPPORTED_GATEWAY,
+    REASON_NO_TOKEN,
+    REASON_INTERNAL,
+    fonnte_send.REASON_UNREACHABLE,
+    fonnte_send.REASON_UNCONFIRMED_TIMEOUT,
+    fonnte_send.REASON_UNCONFIRMED_DROPPED,
+    fonnte_send.REASON_UNCONFIRMED_GARBLED,
+    fonnte_send.REASON_HTTP_ERROR,
+    fonnte_send.REASON_BAD_GATEWAY_URL,
+}
+
+
+def message_reason_display(*, message: Message) -> str:
+    """The wait or failure reason of an outbound message, in the current language ("" if none)."""
+    if message.status == S.QUEUED:
+        reason = message.wait_reason
+    elif message.status in (S.FAILED, S.UNCONFIRMED):
+        reason = message.failure_reason
+    else:
+        return ""
+    if not reason:
+        return ""
+    return _reason_text(reason)
+
+
+def _reason_text(reason: str) -> str:
+    if reason in _OWN_REASONS:
+        return gettext(reason)
+    explained = GATEWAY_REASONS.get(reason.lower())
+    if explained is not None:
+        return f"{explained} ({reason})"
+    prefix = f"{REASON_GAVE_UP}: "
+    if reason.startswith(prefix):
+        return f"{gettext(REASON_GAVE_UP)}: {_reason_text(reason[len(prefix) :])}"
+    return reason
+
+
+# --- Creating and retrying replies (called by views) --------------------------------------------
+
+
+def _check_agent_may_reply(*, conversation: Conversation, agent: Agent) -> None:
+    if not agent.is_active:
+        raise ValidationError(_("Your agent account is inactive."), code="agent_inactive")
+    if conversation.agent_id != agent.pk:
+        raise ValidationError(_("This conversation is not assigned to you."), code="not_assigned")
+    if conversation.status == Conversation.Status.RESOLVED:
+        raise ValidationError(_("This conversation is resolved."), code="resolved")
+
+
+def _push_status(message: Message, conversation: Conversation) -> None:
+    realtime.message_status_changed_on_commit(
+        message_id=message.pk,
+        conversation_id=conversation.pk,
+        status=message.status,
+        agent_id=conversation.agent_id,
+        division_id=conversation.division_id,
+    )
+
+
+def _enqueue_send_on_commit(message_id: int) -> None:
+    # Imported here: the task module imports this one.
+    from ..tasks.sending import send_message
+
+    send_message.delay_on_commit(message_id)
+
+
+def _enqueue_send_later(message_id: int, *, wait: float, booked: bool) -> None:
+    """Come back when the paced slot is due. A new task, not `retry`: waiting for a token is
+    not a failure and must not use up the retries meant for gateway errors."""
+    from ..tasks.sending import send_message
+
+    send_message.apply_async_on_commit(
+        (message_id,), {"booked": booked}, countdown=max(0.0, round(wait, 3))
+    )
+
+
+@transaction.atomic
+def message_reply_create(
+    *,
+    conversation: Conversation,
+    agent: Agent,
+    text: str,
+    quoted: Message | None = None,
+) -> Message:
+    """Store an agent's text reply as a `queued` outbound message and have it sent.
+
+    Validates: non-empty text of at most 60,000 characters (Fonnte's limit); the conversation
+    is assigned to this agent and not resolved; `quoted` belongs to the same contact. Raises
+    ValidationError with a clear message otherwise and writes nothing.
+
+    Locks: the conversation row (SELECT … FOR UPDATE on PostgreSQL), so a transfer or resolve
+    committing at the same moment cannot let a reply slip into a chat that is no longer ours.
+    On commit: enqueues the send task and pushes `message.created`. Not idempotent: each call
+    is a new reply.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(_("Write a message first."), code="empty")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValidationError(
+            _("The message is too long (%(length)s characters; at most %(max)s).")
+            % {"length": len(text), "max": MAX_TEXT_LENGTH},
+            code="too_long",
+        )
+    conversation = (
+        Conversation.objects.select_for_update().select_related("contact").get(pk=conversation.pk)
+    )
+    _check_agent_may_reply(conversation=conversation, agent=agent)
+    if (
+        quoted is not None
+        and not Message.objects.filter(
+            pk=quoted.pk, conversation__contact_id=conversation.contact_id
+        ).exists()
+    ):
+        raise ValidationError(_("The quoted message is not part of this chat."), code="bad_quote")
+
+    now = timezone.now()
+    message = Message(
+        conversation=conversation,
+        device_id=conversation.device_id,
+        direction=Message.Direction.OUT,
+        text=text,
+        sender_agent=agent,
+        quoted=quoted,
+        status=S.QUEUED,
+        next_attempt_at=now,
+    )
+    message.full_clean(exclude=["conversation", "device", "sender_agent", "quoted"])
+    message.save()
+
+    conversation.last_activity_at = now
+    conversation.last_message_preview = " ".join(text.split())[:PREVIEW_LENGTH]
+    fields = ["last_activity_at", "last_message_preview"]
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+        fields.append("first_response_at")
+    conversation.save(update_fields=fields)
+
+    _enqueue_send_on_commit(message.pk)
+    realtime.message_created_on_commit(
+        message_id=message.pk,
+        conversation_id=conversation.pk,
+        agent_id=conversation.agent_id,
+        division_id=conversation.division_id,
+    )
+    return message
+
+
+@transaction.atomic
+def message_retry(*, message: Message, agent: Agent) -> Message:
+    """A person's Retry on a `failed` or `unconfirmed` reply: back to `queued`, sent again.
+
+    The only path that may repeat a request that possibly reached the gateway, so only an agent
+    who may act on the conversation triggers it (assigned to them, not resolved).
+    Locks: the message row, so two clicks re-queue once (the second finds it `queued` and is
+    refused). On commit: enqueues the send task and pushes `message.status_changed`.
+    """
+    message = Message.objects.select_for_update().select_related("conversation").get(pk=message.pk)
+    if message.direction != Message.Direction.OUT:
+        raise ValidationError(_("Only your replies can be sent again."), code="not_outbound")
+    _check_agent_may_reply(conversation=message.conversation, agent=agent)
+    if message.status not in (S.FAILED, S.UNCONFIRMED):
+        raise ValidationError(
+            _("Only failed or unconfirmed messages can be sent again."), code="not_retryable"
+        )
+    message.status = S.QUEUED
+    message.failure_reason = ""
+    message.wait_reason = ""
+    message.gateway_message_id = ""
+    message.gateway_state_id = ""
+    message.next_attempt_at = timezone.now()
+    message.save(
+        update_fields=[
+            "status",
+            "failure_reason",
+            "wait_reason",
+            "gateway_message_id",
+            "gateway_state_id",
+            "next_attempt_at",
+        ]
+    )
+    logger.info("message %s re-queued by agent %s", message.pk, agent.pk)
+    _enqueue_send_on_commit(message.pk)
+    _push_status(message, message.conversation)
+    return message
+
+
+@transaction.atomic
+def messages_release_for_device(*, device: Device) -> int:
+    """Send the replies that waited for this device to reconnect. Returns how many.
+
+    For the device-status webhook to call when a device connects (the sweep does the same a
+    little later if nobody calls it). Enqueues on commit; the task's claim keeps it idempotent.
+    """
+    ids = list(
+        Message.objects.filter(device=device, direction=Message.Direction.OUT, status=S.QUEUED)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[: settings.SEND_SWEEP_BATCH]
+    )
+    now = timezone.now()
+    Message.objects.filter(pk__in=ids, status=S.QUEUED).update(next_attempt_at=now)
+    for message_id in ids:
+        _enqueue_send_on_commit(message_id)
+    return len(ids)
+
+
+@transaction.atomic
+def messages_sweep_stuck(*, now: datetime | None = None) -> dict[str, int]:
+    """Repair what a lost worker or a lost broker message left behind. Run by beat.
+
+    - `sending` for longer than SEND_STUCK_AFTER seconds (far above the longest gateway call
+      the httpx timeouts allow): the worker died mid-request, so the outcome is unknown →
+      `unconfirmed`, never re-sent automatically.
+    - `queued` whose expected run is more than SEND_QUEUED_STUCK_AFTER seconds past (its task
+      was lost) → enqueue the send task again, unless the device is disconnected (those wait
+      for it, with their reason shown).
+
+    Each row moves with a conditional UPDATE, so sweeps racing each other or a task are
+    harmless; enqueues and pushes happen on commit. At most SEND_SWEEP_BATCH rows of each kind
+    per run. Returns {"unconfirmed": n, "requeued": m}.
+    """
+    now = now or timezone.now()
+    batch = settings.SEND_SWEEP_BATCH
+    out = Message.objects.filter(direction=Message.Direction.OUT)
+
+    sending_cutoff = now - timedelta(seconds=settings.SEND_STUCK_AFTER)
+    stale = (
+        out.filter(status=S.SENDING)
+        .filter(
+            Q(send_started_at__lt=sending_cutoff)
+            | Q(send_started_at__isnull=True, created_at__lt=sending_cutoff)
+        )
+        .select_related("conversation")
+        .order_by("id")[:batch]
+    )
+    unconfirmed = 0
+    for message in stale:
+        moved = Message.objects.filter(
+            pk=message.pk, status=S.SENDING, send_attempts=message.send_attempts
+        ).update(status=S.UNCONFIRMED, failure_reason=REASON_INTERRUPTED)
+        if moved:
+            unconfirmed += 1
+            message.status = S.UNCONFIRMED
+            logger.warning("message %s stuck in sending: now unconfirmed", message.pk)
+            _push_status(message, message.conversation)
+
+    queued_cutoff = now - timedelta(seconds=settings.SEND_QUEUED_STUCK_AFTER)
+    stuck = (
+        out.filter(status=S.QUEUED)
+        .filter(
+            Q(next_attempt_at__lt=queued_cutoff)
+            | Q(next_attempt_at__isnull=True, created_at__lt=queued_cutoff)
+        )
+        .exclude(device__status=Device.Status.DISCONNECTED)
+        .order_by("id")
+        .values_list("pk", "next_attempt_at")[:batch]
+    )
+    requeued = 0
+    for message_id, expected in stuck:
+        moved = Message.objects.filter(
+            pk=message_id, status=S.QUEUED, next_attempt_at=expected
+        ).update(next_attempt_at=now)
+        if moved:
+            requeued += 1
+            _enqueue_send_on_commit(message_id)
+    if requeued:
+        logger.info("sweep re-enqueued %s queued messages", requeued)
+    return {"unconfirmed": unconfirmed, "requeued": requeued}
+
+
+# --- The send attempt (called by the send task) ---------------------------------------------------
+
+
+class Outcome(enum.Enum):
+    SKIPPED = "skipped"  # not queued (any more): another run has it, or a person must decide
+    WAITING_DEVICE = "waiting_device"
+    DEFERRED = "deferred"  # paced: the task comes back after `wait` seconds
+    SENT = "sent"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    RETRY = "retry"  # certainly not sent, the gateway may take it later: back to queued
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    outcome: Outcome
+    attempt: int | None = None
+    reason: str = ""
+    wait: float = 0.0
+    booked: bool = False
+
+
+def retry_countdown_bound(retries: int) -> int:
+    """The longest countdown Celery's backoff can pick for this retry (jitter picks ≤ this)."""
+    return min(settings.SEND_RETRY_BACKOFF_MAX, settings.SEND_RETRY_BACKOFF * (2**retries))
+
+
+def gateway_base_url(device: Device) -> str | None:
+    """Where a device's sends go, or None when Sapa cannot send through its gateway yet."""
+    if device.gateway == Device.Gateway.FONNTE:
+        return settings.FONNTE_API_URL
+    if device.gateway == Device.Gateway.SANDBOX:
+        # The sandbox speaks Fonnte's protocol, served by Sapa itself.
+        return f"{settings.PUBLIC_BASE_URL}/sandbox/fonnte"
+    return None
+
+
+_SEND_FIELDS = (
+    "direction",
+    "status",
+    "text",
+    "quoted_id",
+    "send_attempts",
+    "wait_reason",
+    "raw",
+    "conversation__agent_id",
+    "conversation__division_id",
+    "conversation__contact__address",
+    "device__gateway",
+    "device__gateway_token",
+    "device__status",
+)
+
+
+def _payload(message: Message) -> dict:
+    inbox_id = None
+    if message.quoted_id:
+        # Fonnte quotes only messages it stored in its inbox (inboxid > 0); without one the
+        # reply still goes out, unquoted on WhatsApp.
+        inbox_id = (
+            Message.objects.filter(pk=message.quoted_id, direction=Message.Direction.IN)
+            .values_list("gateway_inbox_id", flat=True)
+            .first()
+        ) or None
+    return fonnte_send.text_payload(text=message.text, inbox_id=inbox_id)
+
+
+def _move(message: Message, *, attempt: int | None, from_status: str, **values) -> bool:
+    """Conditional UPDATE of one message; pushes the new status on commit when it moved."""
+    rows = Message.objects.filter(pk=message.pk, status=from_status)
+    if attempt is not None:
+        rows = rows.filter(send_attempts=attempt)
+    with transaction.atomic():
+        moved = rows.update(**values) == 1
+        if moved and "status" in values and values["status"] != from_status:
+            message.status = values["status"]
+            _push_status(message, message.conversation)
+    return moved
+
+
+def message_send_attempt(
+    *, message_id: int, booked: bool = False, retries: int = 0
+) -> AttemptResult:
+    """One try at sending a queued outbound message. Idempotent per state; not one transaction.
+
+    Deliberately not atomic as a whole: no transaction or row lock is held during the gateway
+    call. Each write is a short conditional UPDATE:
+    1. not `queued` → SKIPPED (a second run of the task does nothing);
+    2. device disconnected → stays queued with the reason shown (WAITING_DEVICE);
+    3. pacing: without a token the task is told to come back later (DEFERRED); `booked` means
+       the slot was already reserved by an earlier run;
+    4. claim: `queued` → `sending`, send_attempts + 1 (only one run can win);
+    5. the gateway call, outside any transaction;
+    6. record, guarded by the attempt number: SENT with the gateway ids; FAILED with the reason
+       (permanent refusal); back to `queued` for RETRY (certainly not sent); UNCONFIRMED when
+       the request may have reached the gateway.
+    `retries` is the task's retry count, to tell the sweep when the next run is due.
+    """
+    try:
+        # Only what a send needs: this runs once per message on the hot path.
+        message = (
+            Message.objects.select_related("conversation__contact", "device")
+            .only(*_SEND_FIELDS)
+            .get(pk=message_id, direction=Message.Direction.OUT)
+        )
+    except Message.DoesNotExist:
+        return AttemptResult(Outcome.SKIPPED)
+    if message.status != S.QUEUED:
+        return AttemptResult(Outcome.SKIPPED)
+    device = message.device
+    now = timezone.now()
+
+    base_url = gateway_base_url(device)
+    if base_url is None or not device.gateway_token:
+        reason = REASON_UNSUPPORTED_GATEWAY if base_url is None else REASON_NO_TOKEN
+        _move(message, attempt=None, from_status=S.QUEUED, status=S.FAILED, failure_reason=reason)
+        return AttemptResult(Outcome.FAILED, reason=reason)
+
+    if device.status == Device.Status.DISCONNECTED:
+        if message.wait_reason != WAIT_DEVICE_DISCONNECTED:
+            _move(
+                message,
+                attempt=None,
+                from_status=S.QUEUED,
+                wait_reason=WAIT_DEVICE_DISCONNECTED,
+                next_attempt_at=now,
+            )
+            _push_status(message, message.conversation)
+        return AttemptResult(Outcome.WAITING_DEVICE, reason=WAIT_DEVICE_DISCONNECTED)
+
+    if not booked:
+        decision = device_send_slot(device_id=device.pk)
+        if not decision.send_now:
+            _move(
+                message,
+                attempt=None,
+                from_status=S.QUEUED,
+                wait_reason=WAIT_PACING,
+                next_attempt_at=now + timedelta(seconds=decision.wait),
+            )
+            _enqueue_send_later(message.pk, wait=decision.wait, booked=decision.booked)
+            return AttemptResult(Outcome.DEFERRED, wait=decision.wait, booked=decision.booked)
+
+    # Built before the claim: a failure here happens before any byte leaves, so the task's
+    # failure hook can fail the still-queued message instead of leaving it unconfirmed.
+    target, payload = message.conversation.contact.address, _payload(message)
+    attempt = message.send_attempts + 1
+    claimed = _move(
+        message,
+        attempt=message.send_attempts,
+        from_status=S.QUEUED,
+        status=S.SENDING,
+        send_attempts=attempt,
+        send_started_at=now,
+        wait_reason="",
+    )
+    if not claimed:
+        return AttemptResult(Outcome.SKIPPED)
+
+    try:
+        result = FonnteClient().send(
+            base_url=base_url,
+            token=device.gateway_token,
+            target=target,
+            payload=payload,
+        )
+    except Exception:
+        # A bug inside the call: we cannot tell whether bytes left, so the honest state is
+        # unconfirmed (a person decides), never a silent automatic resend.
+        logger.exception("send of message %s crashed", message.pk)
+        result = SendResult(ok=False, reason=REASON_INTERNAL)
+    return _record(message, attempt=attempt, result=result, retries=retries)
+
+
+def _record(message: Message, *, attempt: int, result: SendResult, retries: int) -> AttemptResult:
+    now = timezone.now()
+    if result.ok:
+        # The sweep may have turned a slow call into `unconfirmed` meanwhile: the gateway's
+        # "accepted" proves otherwise.
+        for from_status in (S.SENDING, S.UNCONFIRMED):
+            if _move(
+                message,
+                attempt=attempt,
+                from_status=from_status,
+                status=S.SENT,
+                sent_at=now,
+                gateway_message_id=result.message_ids[0] if result.message_ids else "",
+                failure_reason="",
+                raw={
+                    **(message.raw or {}),
+                    "send": {
+                        "request_id": result.request_id,
+                        "ids": result.message_ids,
+                        "detail": result.detail,
+                    },
+                },
+            ):
+                break
+        return AttemptResult(Outcome.SENT, attempt=attempt)
+    if result.permanent:
+        _move(
+            message,
+            attempt=attempt,
+            from_status=S.SENDING,
+            status=S.FAILED,
+            failure_reason=result.reason[:255],
+        )
+        return AttemptResult(Outcome.FAILED, attempt=attempt, reason=result.reason)
+    if result.certainly_not_sent:
+        _move(
+            message,
+            attempt=attempt,
+            from_status=S.SENDING,
+            status=S.QUEUED,
+            wait_reason=WAIT_GATEWAY_RETRY,
+            next_attempt_at=now + timedelta(seconds=retry_countdown_bound(retries)),
+        )
+        return AttemptResult(Outcome.RETRY, attempt=attempt, reason=result.reason)
+    _move(
+        message,
+        attempt=attempt,
+        from_status=S.SENDING,
+        status=S.UNCONFIRMED,
+        failure_reason=result.reason[:255],
+    )
+    return AttemptResult(Outcome.UNCONFIRMED, attempt=attempt, reason=result.reason)
+
+
+@transaction.atomic
+def message_send_give_up(*, message_id: int, attempt: int | None, reason: str) -> str | None:
+    """The send task's failure hook: its retries are exhausted, or it crashed.
+
+    A message back in `queued` (between retries) fails with the last reason; one still in
+    `sending` (crashed after the claim) becomes `unconfirmed`, because the request may have
+    left. Guarded by the attempt number when known, so an exhausted task cannot touch a newer
+    attempt. Returns the new status, or None when nothing changed.
+    """
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None or message.direction != Message.Direction.OUT:
+        return None
+    if message.status == S.QUEUED:
+        gateway_said = reason and reason != REASON_INTERNAL
+        new, text = S.FAILED, f"{REASON_GAVE_UP}: {reason}" if gateway_said else REASON_INTERNAL
+    elif message.status == S.SENDING:
+        new, text = S.UNCONFIRMED, REASON_INTERRUPTED
+    else:
+        return None
+    if _move(
+        message,
+        attempt=attempt,
+        from_status=message.status,
+        status=new,
+        failure_reason=text[:255],
+        wait_reason="",
+    ):
+        return new
+    return None
