@@ -183,6 +183,7 @@ def test_reply_pushes_message_created_to_the_agent_after_commit():
         "type": "message.created",
         "message_id": message.pk,
         "conversation_id": conversation.pk,
+        "new_chat": False,
     }
 
 
