@@ -100,6 +100,19 @@ def _thread_response(request, conversation, *, status: int = 200, **extra) -> Ht
 @agent_required
 def inbox(request):
     tab, query = _list_params(request)
+    if request.htmx and request.htmx.target == "conversation-list":
+        # Search as the agent types: only the list changes, the search box keeps its focus.
+        page = conversation_page_for_agent(agent=request.agent, tab=tab, query=query)
+        return render(
+            request,
+            "chats/partials/conversation_list.html",
+            {
+                "tab": tab,
+                "query": query,
+                "conversations": page.conversations,
+                "next_cursor": page.next_cursor,
+            },
+        )
     context = _inbox_context(request, tab=tab, query=query)
     if request.htmx and request.htmx.target == "inbox-pane":
         return render(request, "chats/inbox.html#inbox_pane", context)

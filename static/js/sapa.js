@@ -124,9 +124,24 @@
     }
   }, true);
 
+  // A message appended live on a new day (the page stayed open past midnight) gets its day
+  // separator, like the server renders one between days.
+  function separateNewDay(list) {
+    var messages = list.querySelectorAll(":scope > article.message");
+    if (messages.length < 2) return;
+    var last = messages[messages.length - 1], before = messages[messages.length - 2];
+    if (!last.dataset.day || last.dataset.day === before.dataset.day) return;
+    var separator = document.createElement("p"), label = document.createElement("span");
+    separator.className = "day-separator";
+    label.textContent = list.dataset.labelToday || "";
+    separator.appendChild(label);
+    list.insertBefore(separator, last);
+  }
+
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (target && target.id && /^thread-\d+-messages$/.test(target.id)) {
+      separateNewDay(target);
       if (stickToEnd) scrollThread();
       if (target.hasAttribute("hx-post")) window.htmx.trigger(target, "sapa:read");
     }
@@ -144,7 +159,16 @@
     markActive();
     var target = event.detail && event.detail.target;
     if (olderAnchor && olderAnchor.scroller.isConnected && target && !target.isConnected) {
-      // The loader replaced itself with the older page.
+      // The loader replaced itself with the older page. Each page starts with its day's
+      // separator: drop the one that now sits inside a day.
+      var lastDay = null;
+      olderAnchor.scroller.querySelectorAll(".day-separator, article.message").forEach(function (node) {
+        if (node.classList.contains("day-separator")) {
+          if (node.dataset.day && node.dataset.day === lastDay) node.remove();
+        } else {
+          lastDay = node.dataset.day || lastDay;
+        }
+      });
       olderAnchor.scroller.scrollTop = olderAnchor.scroller.scrollHeight - olderAnchor.fromEnd;
       olderAnchor = null;
       return;
@@ -285,6 +309,8 @@
       if (event.key === "Escape" && el.id === "inbox-search") {
         var first = conversationLinks()[0];
         if (first) { event.preventDefault(); first.focus(); }
+      } else if (event.key === "Escape" && el.matches("textarea[data-enter-sends]")) {
+        el.blur();
       } else if (event.key === "ArrowDown" && el.id === "inbox-search") {
         var top = conversationLinks()[0];
         if (top) { event.preventDefault(); top.focus(); }

@@ -279,6 +279,17 @@ def test_search_by_name_number_and_text_within_the_tab(fonnte_device, sales_agen
     assert found("nothing like this") == set()
     html = login(sales_agents[0]).get(reverse("chats:inbox"), {"q": "bandung"}).content.decode()
     assert f'id="conversation-{sari.pk}"' in html and f'id="conversation-{rama.pk}"' not in html
+    # As the agent types, htmx asks for the list alone (the search box keeps its focus).
+    response = login(sales_agents[0]).get(
+        reverse("chats:inbox"),
+        {"q": "rama", "tab": "mine"},
+        headers={**HX, "HX-Target": "conversation-list"},
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith("{#") is False
+    assert '<ul id="conversation-list"' in html and 'id="inbox-search"' not in html
+    assert f'id="conversation-{rama.pk}"' in html and f'id="conversation-{sari.pk}"' not in html
+    assert 'data-query="rama"' in html
 
 
 @pytest.fixture
