@@ -2,6 +2,9 @@
 (function () {
   "use strict";
 
+  // The CSP forbids style attributes: htmx must not copy one from an old node while it settles.
+  if (window.htmx) window.htmx.config.attributesToSettle = ["class", "width", "height"];
+
   // Selects marked data-autosubmit (the language switch) submit their form on change.
   document.addEventListener("change", function (event) {
     var el = event.target;
@@ -250,9 +253,15 @@
 
   // The reply box: Enter sends, Shift+Enter adds a line; it grows with its text; after a send
   // it empties and keeps the focus.
+  // Grown through `rows`, not an inline style: the CSP forbids style attributes, and htmx
+  // copies them when it settles a swapped node.
   function growComposer(box) {
-    box.style.height = "auto";
-    box.style.height = Math.min(box.scrollHeight, 200) + "px";
+    var rows = 1;
+    box.rows = rows;
+    while (box.scrollHeight > box.clientHeight && rows < 8) {
+      rows += 1;
+      box.rows = rows;
+    }
   }
   document.addEventListener("keydown", function (event) {
     var box = event.target;

@@ -72,6 +72,11 @@ def test_agent_receives_replies_and_sees_delivery_in_the_browser(stack, desk, ar
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # The CSP allows no inline script or style: anything the page does must stay inside it.
+        page.on(
+            "console",
+            lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
 
         page.goto(stack.base_url + "/login")
         page.fill("input[name=device_number]", DEVICE_NUMBER)

@@ -395,3 +395,28 @@ def test_thread_pages_back_through_the_contacts_earlier_episodes(fonnte_device, 
     assert "old 0" in older and "old 9" in older and "old 10" not in older
     assert f'id="thread-{current.pk}-older"' not in older  # nothing further back
     assert len(new) == 10
+
+
+def test_replies_waiting_for_a_disconnected_device_leave_when_it_reconnects(
+    fonnte_device, sales_agents, django_capture_on_commit_callbacks
+):
+    from devices_app.gateways.events import ConnectionChange
+    from devices_app.services import device_connection_apply
+    from tests.workers import broker_tasks
+
+    ani = sales_agents[0].agent
+    mine = chat(fonnte_device, "6282100000001", agent=ani, status=OPEN)
+    device_connection_apply(device=fonnte_device, event=ConnectionChange(connected=False))
+    waiting = Message.objects.create(
+        conversation=mine,
+        device=fonnte_device,
+        direction="out",
+        text="held",
+        sender_agent=ani,
+        status=Message.Status.QUEUED,
+        wait_reason="Waiting: the device is disconnected.",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        device_connection_apply(device=fonnte_device, event=ConnectionChange(connected=True))
+    sends = [t for t in broker_tasks() if t.name == "chats.send_message"]
+    assert [t.args for t in sends] == [[waiting.pk]]
