@@ -271,6 +271,7 @@ async def test_a_taken_chat_leaves_colleagues_screens_without_its_text(fonnte_de
     frame = await budi.receive_from(timeout=5)
     assert f"delete:#conversation-{conversation.pk}" in frame
     assert "private words" not in frame and "Sari" not in frame
+    assert 'id="inbox-tab-queue-count"' in frame  # the Queue tab's count follows live
     assert "Sari" in await ani.receive_from(timeout=5)
     assert await citra.receive_nothing(timeout=0.5)
     for socket in (ani, budi, citra):
