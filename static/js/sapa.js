@@ -245,6 +245,25 @@
     if (!fragment.children.length) event.preventDefault();
   });
 
+  // A click on something that is gone (a queued chat a colleague took a moment ago answers 404)
+  // or a request that failed: say so briefly and bring the list up to date.
+  var toastTimer = null;
+  function toast(kind) {
+    var box = document.getElementById("workspace-toast");
+    if (!box) return;
+    box.textContent = box.dataset["label" + kind.charAt(0).toUpperCase() + kind.slice(1)] || "";
+    box.hidden = false;
+    window.clearTimeout(toastTimer);
+    toastTimer = window.setTimeout(function () { box.hidden = true; }, 6000);
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    toast(status === 404 ? "gone" : "failed");
+    var list = document.getElementById("conversation-list");
+    if (status === 404 && list && window.htmx) window.htmx.trigger(list, "resync");
+  });
+  document.addEventListener("htmx:sendError", function () { toast("failed"); });
+
   // A take / resolve / reopen answered: the list follows at once, even with the socket down.
   document.addEventListener("sapa:list-changed", function () {
     var list = document.getElementById("conversation-list");

@@ -160,6 +160,15 @@ def test_agent_receives_replies_and_sees_delivery_in_the_browser(stack, desk, ar
         assert page.evaluate("window.sapaSamePage") is True
         page.screenshot(path=str(artifacts / "workspace-en.png"))
 
+        # A click on a chat that is gone (taken by a colleague while this page was offline)
+        # answers 404: the page says so instead of doing nothing.
+        page.evaluate(
+            "htmx.ajax('POST', '/inbox/c/999999/take', {target: '#thread-pane', swap: 'outerHTML'})"
+        )
+        expect(page.locator("#workspace-toast")).to_be_visible()
+        expect(page.locator("#workspace-toast")).to_contain_text("no longer available")
+        expect(page.locator(f"[id='message-{second_id}']")).to_have_count(1)
+
         # The same screen in Indonesian.
         context.add_cookies([{"name": "django_language", "value": "id", "url": stack.base_url}])
         page.reload()
