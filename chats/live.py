@@ -19,7 +19,11 @@ from django.utils.translation.trans_real import (
 
 from devices_app.models import Device
 
-from .selectors import conversation_get_for_agent, message_get_for_agent
+from .selectors import (
+    conversation_get_for_agent,
+    conversation_tab_counts_for_agent,
+    message_get_for_agent,
+)
 
 LIVE = "chats/partials/live.html"
 
@@ -57,6 +61,14 @@ def _render(viewer: Viewer, partial: str, context: dict) -> str:
         return render_to_string(f"{LIVE}#{partial}", context)
 
 
+def _tab_counts(viewer: Viewer) -> str:
+    """The Mine / Queue counts on the inbox tabs, which every change of a row may move."""
+    counts = conversation_tab_counts_for_agent(
+        agent_id=viewer.agent_id, division_id=viewer.division_id
+    )
+    return _render(viewer, "counts", {"counts": counts})
+
+
 def _gone(viewer: Viewer, conversation_id: int) -> str:
     """Remove a conversation the viewer may no longer see from their list and open thread."""
     return _render(
@@ -66,7 +78,7 @@ def _gone(viewer: Viewer, conversation_id: int) -> str:
             "conversation_id": conversation_id,
             "gone_oob": f"outerHTML:#thread-pane[data-conversation-id='{conversation_id}']",
         },
-    )
+    ) + _tab_counts(viewer)
 
 
 def render_conversation(
@@ -84,6 +96,7 @@ def render_conversation(
         html = [_render(viewer, "removed", {"conversation_id": conversation_id})]
     else:
         html = [_render(viewer, "conversation", {"conversation": conversation})]
+    html.append(_tab_counts(viewer))
     if message_id is not None:
         message = message_get_for_agent(
             agent_id=viewer.agent_id, division_id=viewer.division_id, message_id=message_id

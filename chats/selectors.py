@@ -3,15 +3,26 @@ what"): an agent sees the conversations assigned to them and their division's qu
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from django.db.models import Q, QuerySet
 
 from agents.models import Agent
+from devices_app.phone import InvalidNumber, normalize_number
+from rotation.selectors import assignment_log_explain, assignment_logs_for_conversation
 
 from .models import Conversation, Message
 
 INBOX_LIMIT = 200
 THREAD_LIMIT = 200
 EARLIER_LIMIT = 50
+# One page of the inbox list and of a thread's history; more load as the agent scrolls.
+INBOX_PAGE = 50
+THREAD_PAGE = 50
+
+TABS = ("mine", "queue", "resolved")
 
 
 def _queued_in_division(division_id: int) -> Q:
@@ -83,3 +94,143 @@ def message_get_for_agent(*, agent_id: int, division_id: int, message_id: int) -
         .select_related("conversation", "sender_agent", "poll_vote_for")
         .first()
     )
+
+
+# --- The workspace inbox: tabs, search, keyset pages -------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    conversations: list[Conversation]
+    # Opaque cursor for the next (older) page, or "" at the end.
+    next_cursor: str
+
+
+def _tab_scope(*, agent_id: int, division_id: int, tab: str) -> Q:
+    if tab == "queue":
+        return _queued_in_division(division_id)
+    if tab == "resolved":
+        return Q(agent_id=agent_id, status=Conversation.Status.RESOLVED)
+    return Q(agent_id=agent_id, status=Conversation.Status.OPEN)
+
+
+def _search(scope: Q, query: str) -> Q:
+    """Name, number (as typed: 0812…, +62 812…, 62812…) or message text."""
+    match = Q(contact__name__icontains=query) | Q(contact__address__icontains=query)
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 4:
+        match |= Q(contact__address__contains=digits)
+        with contextlib.suppress(InvalidNumber):
+            match |= Q(contact__address__contains=normalize_number(query))
+        if digits.startswith("0"):
+            match |= Q(contact__address__contains=digits[1:])
+    # Text search only inside conversations this agent may see in this tab.
+    matching_text = Message.objects.filter(
+        conversation__in=Conversation.objects.filter(scope), text__icontains=query
+    ).values("conversation_id")
+    return match | Q(pk__in=matching_text)
+
+
+def _cursor_encode(conversation: Conversation) -> str:
+    stamp = int(conversation.last_activity_at.timestamp() * 1_000_000)
+    return f"{stamp}.{conversation.pk}"
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        stamp, pk = (int(part) for part in cursor.split(".", 1))
+        when = datetime.fromtimestamp(stamp / 1_000_000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return when, pk
+
+
+def conversation_page_for_agent(
+    *, agent: Agent, tab: str = "mine", query: str = "", cursor: str = ""
+) -> InboxPage:
+    """One page of an inbox tab, newest activity first, for this agent only.
+
+    Tabs: `mine` (the agent's open chats), `queue` (their division's queued chats),
+    `resolved` (chats they resolved). Keyset pagination on (last_activity_at, id), which the
+    (agent, status, -last_activity_at) and (division, status, -last_activity_at) indexes serve,
+    so the tenth page costs what the first does. A fixed number of queries per page.
+    """
+    scope = _tab_scope(
+        agent_id=agent.pk, division_id=agent.division_id, tab=tab if tab in TABS else "mine"
+    )
+    filters = scope
+    query = (query or "").strip()[:100]
+    if query:
+        filters &= _search(scope, query)
+    after = _cursor_decode(cursor) if cursor else None
+    if after is not None:
+        when, pk = after
+        filters &= Q(last_activity_at__lt=when) | Q(last_activity_at=when, pk__lt=pk)
+    rows = list(
+        Conversation.objects.filter(filters)
+        .select_related("contact", "device", "agent")
+        .order_by("-last_activity_at", "-id")[: INBOX_PAGE + 1]
+    )
+    more = len(rows) > INBOX_PAGE
+    rows = rows[:INBOX_PAGE]
+    return InboxPage(conversations=rows, next_cursor=_cursor_encode(rows[-1]) if more else "")
+
+
+def conversation_tab_counts_for_agent(*, agent_id: int, division_id: int) -> dict[str, int]:
+    """How many chats are in Mine and in the Queue (two indexed counts)."""
+    return {
+        tab: Conversation.objects.filter(
+            _tab_scope(agent_id=agent_id, division_id=division_id, tab=tab)
+        ).count()
+        for tab in ("mine", "queue")
+    }
+
+
+# --- A thread's history: the contact's episodes, older pages on scroll ------------------------
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    messages: list[Message]  # oldest first
+    has_older: bool
+
+
+def message_page_for_conversation(
+    *, conversation: Conversation, before: Message | None = None
+) -> ThreadPage:
+    """The newest messages of this contact up to this episode (earlier episodes included, so
+    the agent sees the history above the current chat), oldest first; `before` pages back.
+    The caller has checked that the viewer may see `conversation`."""
+    messages = Message.objects.filter(
+        conversation__contact_id=conversation.contact_id,
+        conversation__opened_at__lte=conversation.opened_at,
+    )
+    if before is not None:
+        messages = messages.filter(
+            Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, pk__lt=before.pk)
+        )
+    rows = list(
+        messages.select_related("sender_agent", "poll_vote_for", "conversation").order_by(
+            "-created_at", "-id"
+        )[: THREAD_PAGE + 1]
+    )
+    has_older = len(rows) > THREAD_PAGE
+    rows = rows[:THREAD_PAGE]
+    rows.reverse()
+    return ThreadPage(messages=rows, has_older=has_older)
+
+
+def message_get_in_thread(*, conversation: Conversation, message_id: int) -> Message | None:
+    """A message of this contact's history as shown in `conversation`'s thread (paging anchor)."""
+    return Message.objects.filter(
+        pk=message_id,
+        conversation__contact_id=conversation.contact_id,
+        conversation__opened_at__lte=conversation.opened_at,
+    ).first()
+
+
+def assignment_history_for_conversation(*, conversation: Conversation) -> list:
+    """Every assignment decision about the chat, oldest first, explained in words."""
+    logs = list(assignment_logs_for_conversation(conversation=conversation)[:20])
+    logs.reverse()
+    return [(log, assignment_log_explain(log=log)) for log in logs]

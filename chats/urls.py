@@ -8,6 +8,26 @@ urlpatterns = [
     path("inbox", views.inbox, name="inbox"),
     path("inbox/list", views.conversation_list, name="conversation_list"),
     path("inbox/c/<int:conversation_id>", views.conversation, name="conversation"),
+    path(
+        "inbox/c/<int:conversation_id>/older", views.conversation_older, name="conversation_older"
+    ),
     path("inbox/c/<int:conversation_id>/read", views.conversation_read, name="conversation_read"),
+    path(
+        "inbox/c/<int:conversation_id>/reply", views.conversation_reply, name="conversation_reply"
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/take", views.conversation_take_view, name="conversation_take"
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/resolve",
+        views.conversation_resolve_view,
+        name="conversation_resolve",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/reopen",
+        views.conversation_reopen_view,
+        name="conversation_reopen",
+    ),
+    path("inbox/m/<int:message_id>/retry", views.message_retry_view, name="message_retry"),
     path("inbox/m/<int:message_id>/attachment", views.message_attachment, name="attachment"),
 ]

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chats import realtime
+from chats.services.outbound import messages_release_for_device
 
 from .gateways.events import ConnectionChange
 from .models import Device, new_webhook_key
@@ -23,7 +24,8 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
 
     Locks the device row. Idempotent and order-safe: an event older than the last recorded
     change (a late retry) is ignored, and a repeat changes nothing. On commit, when the status
-    changed: `device.status_changed` to the device's agents and to staff.
+    changed: `device.status_changed` to the device's agents and to staff; on a reconnect, the
+    replies that waited for the device are enqueued (`messages_release_for_device`).
     """
     device = Device.objects.select_for_update().get(pk=device.pk)
     when = event.timestamp or timezone.now()
@@ -38,4 +40,7 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
     device.status_changed_at = when
     device.save(update_fields=["status", "status_reason", "status_changed_at"])
     realtime.device_status_changed_on_commit(device_id=device.pk, status=status)
+    if event.connected:
+        # Replies held while the device was away leave now, not at the next sweep.
+        messages_release_for_device(device=device)
     return device

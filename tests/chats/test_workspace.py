@@ -57,10 +57,14 @@ def test_inbox_lists_own_chats_and_the_division_queue_only(chats, sales_agents):
     client = logged_in(sales_agents[0])
     html = client.get(reverse("chats:inbox")).content.decode()
     assert f'id="conversation-{chats["mine"].pk}"' in html
-    assert f'id="conversation-{chats["queued"].pk}"' in html
+    assert f'id="conversation-{chats["queued"].pk}"' not in html  # the Queue tab has it
     assert "Colleague Customer" not in html and "not for ani" not in html
     assert "Other Queue Customer" not in html
     assert ">3</span>" in html  # unread badge
+    queue = client.get(reverse("chats:inbox"), {"tab": "queue"}).content.decode()
+    assert f'id="conversation-{chats["queued"].pk}"' in queue
+    assert f'id="conversation-{chats["mine"].pk}"' not in queue
+    assert "Colleague Customer" not in queue and "Other Queue Customer" not in queue
 
 
 def test_conversation_page_shows_the_thread(chats, sales_agents):
