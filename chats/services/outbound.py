@@ -162,7 +162,7 @@ def _enqueue_send_later(message_id: int, *, wait: float, booked: bool) -> None:
     )
 
 
-def _text_clean(text: str | None, *, required: bool) -> str:
+def reply_text_clean(text: str | None, *, required: bool) -> str:
     text = (text or "").strip()
     if required and not text:
         raise ValidationError(_("Write a message first."), code="empty")
@@ -293,7 +293,7 @@ def message_reply_create(
     On commit: enqueues the send task and pushes `message.created`. Not idempotent: each call
     is a new reply.
     """
-    text = _text_clean(text, required=attachment is None)
+    text = reply_text_clean(text, required=attachment is None)
     conversation = _conversation_lock_for_reply(
         conversation=conversation, agent=agent, quoted=quoted
     )
@@ -399,7 +399,7 @@ def message_quick_reply_create(
     sent. Same rules, lock and on-commit effects as `message_reply_create`.
     """
     has_attachment = quick_reply.has_attachment
-    text = _text_clean(
+    text = reply_text_clean(
         quick_reply.text, required=not has_attachment and not quick_reply.has_location
     )
     conversation = _conversation_lock_for_reply(
