@@ -18,10 +18,19 @@ def conversations_filter_by_label(
 ) -> QuerySet[Conversation]:
     """Narrow an already permission-scoped conversation queryset (e.g.
     `conversation_list_for_agent(agent=…)`) to those carrying `label`; None leaves it as is.
-    Keeps the queryset's ordering; no duplicates (one row per conversation and label)."""
+    Keeps the queryset's ordering; no duplicates (one row per conversation and label).
+
+    A sliced queryset (the inbox keeps its newest INBOX_LIMIT rows) is filtered before its slice
+    and sliced again, so the result is the newest labelled chats, not the labelled ones among
+    the newest."""
     if label is None:
         return qs
     label_id = label.pk if isinstance(label, Label) else int(label)
+    if qs.query.is_sliced:
+        low, high = qs.query.low_mark, qs.query.high_mark
+        unsliced = qs.all()
+        unsliced.query.clear_limits()
+        return unsliced.filter(labels__id=label_id)[low:high]
     return qs.filter(labels__id=label_id)
 
 
