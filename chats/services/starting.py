@@ -95,7 +95,6 @@ def conversation_start(*, agent: Agent, number: str, text: str | None = None) ->
         Conversation.objects.select_for_update()
         .exclude(status=Conversation.Status.RESOLVED)
         .filter(contact=contact)
-        .select_related("agent")
         .first()
     )
     if conversation is not None and conversation.agent_id == agent.pk:
