@@ -300,7 +300,10 @@ def location_payload(
 ) -> dict[str, Any]:
     """Fonnte fields for a location pin: `location` is one "lat,long" string."""
     payload = _common(inbox_id)
-    payload["location"] = f"{latitude},{longitude}"
+    # Plain notation always: str(Decimal("1E-7")) would read "1E-7".
+    payload["location"] = (
+        f"{format(Decimal(str(latitude)), 'f')},{format(Decimal(str(longitude)), 'f')}"
+    )
     return payload
 
 

@@ -246,3 +246,23 @@ def test_text_is_still_required_without_an_attachment():
     with pytest.raises(ValidationError) as error:
         message_reply_create(conversation=conversation, agent=conversation.agent, text="  ")
     assert error.value.code == "empty"
+
+
+# --- The payload builders on their own --------------------------------------------------------
+
+
+def test_payload_builders_write_fonntes_fields():
+    from devices_app.gateways import fonnte_send
+
+    assert fonnte_send.location_payload(latitude=Decimal("1E-7"), longitude=-0.5) == {
+        "countryCode": "0",
+        "location": "0.0000001,-0.5",
+    }
+    assert fonnte_send.media_payload(url="https://x.example/a.pdf", inbox_id=7) == {
+        "message": "",
+        "countryCode": "0",
+        "url": "https://x.example/a.pdf",
+        "inboxid": 7,
+    }
+    with pytest.raises(ValueError):
+        fonnte_send.poll_payload(question="Q", choices=["a,b", "c"], multiple=False)
