@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import Contact, Conversation, Message
+from .models import Contact, Conversation, Label, Message
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["name", "color", "created_at"]
+    list_filter = ["color"]
+    search_fields = ["name"]
 
 
 @admin.register(Contact)
@@ -27,6 +34,7 @@ class ConversationAdmin(admin.ModelAdmin):
     search_fields = ["contact__name", "contact__address", "last_message_preview"]
     list_select_related = ["contact", "device", "division", "agent"]
     raw_id_fields = ["contact", "agent"]
+    filter_horizontal = ["labels"]
     date_hierarchy = "opened_at"
 
 

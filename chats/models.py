@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from devices_app.phone import display_number
@@ -37,6 +38,42 @@ class Contact(models.Model):
     @property
     def display_address(self) -> str:
         return self.address if self.is_group else display_number(self.address)
+
+
+class Label(models.Model):
+    """A tag agents put on conversations ("complaint", "VIP"…); admins keep the list."""
+
+    class Color(models.TextChoices):
+        # A small fixed palette: the stylesheet has one class per value (`label-<color>`).
+        GRAY = "gray", _("Gray")
+        RED = "red", _("Red")
+        ORANGE = "orange", _("Orange")
+        YELLOW = "yellow", _("Yellow")
+        GREEN = "green", _("Green")
+        TEAL = "teal", _("Teal")
+        BLUE = "blue", _("Blue")
+        PURPLE = "purple", _("Purple")
+        PINK = "pink", _("Pink")
+
+    name = models.CharField(_("name"), max_length=40)
+    color = models.CharField(_("color"), max_length=10, choices=Color, default=Color.GRAY)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
+        constraints = [
+            # "VIP" and "vip" would look like one label in the filter.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="label_name_unique_ci",
+                violation_error_message=_("A label with this name already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Conversation(models.Model):
@@ -78,6 +115,9 @@ class Conversation(models.Model):
     last_activity_at = models.DateTimeField(_("last activity"), auto_now_add=True, db_index=True)
     last_message_preview = models.CharField(_("last message"), max_length=160, blank=True)
     unread_count = models.PositiveIntegerField(_("unread"), default=0)
+    labels = models.ManyToManyField(
+        Label, blank=True, related_name="conversations", verbose_name=_("labels")
+    )
 
     class Meta:
         ordering = ["-last_activity_at"]

@@ -253,3 +253,29 @@ def device_status_changed_on_commit(*, device_id: int, status: str) -> None:
     }
     publish_on_commit(device_group(device_id), event)
     publish_on_commit(STAFF_GROUP, event)
+
+
+# --- Added with the workspace tools ---------------------------------------------------------
+
+
+class MessageUpdated(TypedDict):
+    """A message's content as shown changed (a poll's tally after a vote): re-render its bubble
+    in place. Consumer method `message_updated` replaces `#message-<id>` only when the page has
+    it (never appends), after re-checking the viewer may see the message."""
+
+    type: Literal["message.updated"]
+    conversation_id: int
+    message_id: int
+
+
+def message_updated_on_commit(
+    *, conversation_id: int, message_id: int, agent_id: int | None, division_id: int
+) -> None:
+    """To whoever sees the conversation the update belongs to now (its agent, or its queue).
+    `conversation_id` is the updated message's own conversation (maybe an earlier episode)."""
+    event: MessageUpdated = {
+        "type": "message.updated",
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+    }
+    publish_on_commit(conversation_group(agent_id=agent_id, division_id=division_id), event)

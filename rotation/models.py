@@ -16,6 +16,7 @@ class SkipReason(models.TextChoices):
     HAD_TURN = "had_turn", _("already had a turn in this cycle")
     INACTIVE = "inactive", _("inactive")
     DISCONNECTED = "disconnected", _("number disconnected")
+    HANDED_ON = "handed_on", _("just handed this chat on")
 
 
 class LogNote(models.TextChoices):
@@ -30,6 +31,9 @@ class LogNote(models.TextChoices):
         _("returning contact: their previous agent was not eligible"),
     )
     FROM_QUEUE = "from_queue", _("assigned from the waiting queue")
+    DIRECT_TRANSFER = "direct_transfer", _("transferred to a chosen agent (no rotation turn)")
+    BY_STAFF = "by_staff", _("done by a supervisor")
+    STARTED_BY_AGENT = "started_by_agent", _("new chat started by the agent")
 
 
 class RotationState(models.Model):

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.db.models import Count
@@ -212,6 +213,7 @@ def conversation_assign(
     trigger: str,
     rng: random.Random | None = None,
     announce: bool = True,
+    exclude_agent_ids: Collection[int] = (),
 ) -> Agent | None:
     """Give a conversation without an agent one by its division's rotation, or leave it queued.
 
@@ -226,7 +228,8 @@ def conversation_assign(
     pass NEW_CHAT for every new episode and the log says RETURNING when that rule applied.
 
     Transfer and hand back: clear the conversation's agent first, then call this with that
-    trigger (they skip the returning-contact rule).
+    trigger (they skip the returning-contact rule). `exclude_agent_ids` (the agent who just
+    handed the chat on) are not picked this time; the log lists them as skipped (`handed_on`).
 
     `announce=False` leaves the push to the caller: the inbound flow announces the new chat with
     its first message, so the agent's page renders it once.
@@ -244,11 +247,17 @@ def conversation_assign(
         return conversation.agent
     if conversation.status == Conversation.Status.RESOLVED:
         return None
+    members = [
+        replace(m, unavailable=SkipReason.HANDED_ON, detail="")
+        if m.id in exclude_agent_ids and not m.unavailable
+        else m
+        for m in _pool_members(pool)
+    ]
     agent = _assign_locked(
         conversation=conversation,
         pool=pool,
         state=state,
-        members=_pool_members(pool),
+        members=members,
         trigger=trigger,
         rng=rng,
         previous=previous,

@@ -240,6 +240,14 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
         division_id=conversation.division_id,
         new_chat=new_chat,
     )
+    if message.poll_vote_for_id:
+        # The poll's tally changed: its bubble re-renders for whoever sees this chat now.
+        realtime.message_updated_on_commit(
+            conversation_id=message.poll_vote_for.conversation_id,
+            message_id=message.poll_vote_for_id,
+            agent_id=conversation.agent_id,
+            division_id=conversation.division_id,
+        )
     if message.direction == Message.Direction.IN and message.attachment_url:
         # Fonnte keeps an incoming file ~30 minutes: copy it into private storage at once.
         attachment_copy.delay_on_commit(message.pk)

@@ -23,6 +23,8 @@ import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -39,7 +41,13 @@ from devices_app.models import Device
 from devices_app.pacing import device_send_slot
 
 from .. import realtime
+from ..media import outgoing_attachment_validate, outgoing_file_signed_url
 from ..models import Conversation, Message
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from templates_app.services import PollSpec, RenderedQuickReply
 
 logger = logging.getLogger(__name__)
 
@@ -154,27 +162,9 @@ def _enqueue_send_later(message_id: int, *, wait: float, booked: bool) -> None:
     )
 
 
-@transaction.atomic
-def message_reply_create(
-    *,
-    conversation: Conversation,
-    agent: Agent,
-    text: str,
-    quoted: Message | None = None,
-) -> Message:
-    """Store an agent's text reply as a `queued` outbound message and have it sent.
-
-    Validates: non-empty text of at most 60,000 characters (Fonnte's limit); the conversation
-    is assigned to this agent and not resolved; `quoted` belongs to the same contact. Raises
-    ValidationError with a clear message otherwise and writes nothing.
-
-    Locks: the conversation row (SELECT … FOR UPDATE on PostgreSQL), so a transfer or resolve
-    committing at the same moment cannot let a reply slip into a chat that is no longer ours.
-    On commit: enqueues the send task and pushes `message.created`. Not idempotent: each call
-    is a new reply.
-    """
+def reply_text_clean(text: str | None, *, required: bool) -> str:
     text = (text or "").strip()
-    if not text:
+    if required and not text:
         raise ValidationError(_("Write a message first."), code="empty")
     if len(text) > MAX_TEXT_LENGTH:
         raise ValidationError(
@@ -182,6 +172,12 @@ def message_reply_create(
             % {"length": len(text), "max": MAX_TEXT_LENGTH},
             code="too_long",
         )
+    return text
+
+
+def _conversation_lock_for_reply(
+    *, conversation: Conversation, agent: Agent, quoted: Message | None
+) -> Conversation:
     conversation = (
         Conversation.objects.select_for_update().select_related("contact").get(pk=conversation.pk)
     )
@@ -193,28 +189,40 @@ def message_reply_create(
         ).exists()
     ):
         raise ValidationError(_("The quoted message is not part of this chat."), code="bad_quote")
+    return conversation
 
+
+def _reply_store(
+    *,
+    conversation: Conversation,
+    agent: Agent,
+    quoted: Message | None,
+    preview: str,
+    **fields,
+) -> Message:
+    """Save one queued outbound message in a locked, checked conversation; send and push on
+    commit. `fields` are the Message fields of its kind (text, attachment, location, poll)."""
     now = timezone.now()
     message = Message(
         conversation=conversation,
         device_id=conversation.device_id,
         direction=Message.Direction.OUT,
-        text=text,
         sender_agent=agent,
         quoted=quoted,
         status=S.QUEUED,
         next_attempt_at=now,
+        **fields,
     )
     message.full_clean(exclude=["conversation", "device", "sender_agent", "quoted"])
     message.save()
 
     conversation.last_activity_at = now
-    conversation.last_message_preview = " ".join(text.split())[:PREVIEW_LENGTH]
-    fields = ["last_activity_at", "last_message_preview"]
+    conversation.last_message_preview = " ".join(preview.split())[:PREVIEW_LENGTH]
+    update = ["last_activity_at", "last_message_preview"]
     if conversation.first_response_at is None:
         conversation.first_response_at = now
-        fields.append("first_response_at")
-    conversation.save(update_fields=fields)
+        update.append("first_response_at")
+    conversation.save(update_fields=update)
 
     _enqueue_send_on_commit(message.pk)
     realtime.message_created_on_commit(
@@ -224,6 +232,221 @@ def message_reply_create(
         division_id=conversation.division_id,
     )
     return message
+
+
+_ATTACHMENT_URL_MAX = Message._meta.get_field("attachment_url").max_length
+
+
+def _attachment_fields(attachment: UploadedFile | str) -> dict:
+    """Validate and (for an upload) store an agent's attachment; the Message fields for it.
+
+    An upload is stored privately and reaches the gateway by a signed link made at send time;
+    a link is handed to the gateway as it is.
+    """
+    # Imported here: chats.services.media imports tasks that import this module.
+    from .media import outgoing_attachment_store
+
+    if isinstance(attachment, str):
+        url = attachment.strip()
+        if len(url) > _ATTACHMENT_URL_MAX:
+            raise ValidationError(
+                _("The link is too long (at most %(max)s characters).")
+                % {"max": _ATTACHMENT_URL_MAX},
+                code="url_too_long",
+            )
+        name = outgoing_attachment_validate(url=url)
+        return {"attachment_url": url, "attachment_name": name[:255]}
+    name = outgoing_attachment_validate(uploaded_file=attachment)
+    stored = outgoing_attachment_store(uploaded_file=attachment)
+    return {
+        "attachment_file": stored,
+        "attachment_name": name[:255],
+        "attachment_extension": name.rsplit(".", 1)[-1].lower()[:16] if "." in name else "",
+        "attachment_state": Message.AttachmentState.STORED,
+        "attachment_size": attachment.size,
+    }
+
+
+@transaction.atomic
+def message_reply_create(
+    *,
+    conversation: Conversation,
+    agent: Agent,
+    text: str = "",
+    quoted: Message | None = None,
+    attachment: UploadedFile | str | None = None,
+) -> Message:
+    """Store an agent's reply as a `queued` outbound message and have it sent.
+
+    `attachment` (optional): an uploaded file (at most 4 MB, a type the gateways accept; stored
+    privately and given to the gateway as a signed link when it is sent) or an http(s) link to
+    a public file. With an attachment the text is its caption and may be empty.
+
+    Validates: text of at most 60,000 characters (Fonnte's limit), required without an
+    attachment; the attachment (`chats.media.outgoing_attachment_validate`); the conversation
+    is assigned to this agent and not resolved; `quoted` belongs to the same contact. Raises
+    ValidationError with a clear message otherwise and writes no row (an upload stored before
+    a later failure is an orphan that retention removes).
+
+    Locks: the conversation row (SELECT … FOR UPDATE on PostgreSQL), so a transfer or resolve
+    committing at the same moment cannot let a reply slip into a chat that is no longer ours.
+    On commit: enqueues the send task and pushes `message.created`. Not idempotent: each call
+    is a new reply.
+    """
+    text = reply_text_clean(text, required=attachment is None)
+    conversation = _conversation_lock_for_reply(
+        conversation=conversation, agent=agent, quoted=quoted
+    )
+    fields = _attachment_fields(attachment) if attachment is not None else {}
+    return _reply_store(
+        conversation=conversation,
+        agent=agent,
+        quoted=quoted,
+        preview=text or fields.get("attachment_name", ""),
+        text=text,
+        **fields,
+    )
+
+
+def location_clean(*, latitude, longitude) -> tuple[Decimal, Decimal]:
+    """Latitude in [-90, 90] and longitude in [-180, 180], as decimals of 6 places (about
+    10 cm, what the message stores). Raises ValidationError keyed by field."""
+    errors: dict[str, ValidationError] = {}
+    values: list[Decimal] = []
+    for field, value, limit, message in (
+        ("latitude", latitude, 90, _("The latitude must be a number from -90 to 90.")),
+        ("longitude", longitude, 180, _("The longitude must be a number from -180 to 180.")),
+    ):
+        try:
+            number = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            number = None
+        if number is None or not number.is_finite() or not -limit <= number <= limit:
+            errors[field] = ValidationError(message, code="invalid_location")
+            continue
+        values.append(number.quantize(Decimal("0.000001")))
+    if errors:
+        raise ValidationError(errors)
+    return values[0], values[1]
+
+
+@transaction.atomic
+def message_location_create(
+    *,
+    conversation: Conversation,
+    agent: Agent,
+    latitude: Decimal | float | str,
+    longitude: Decimal | float | str,
+    quoted: Message | None = None,
+) -> Message:
+    """Send a location pin (Fonnte `location` "lat,long"). Same rules, lock and on-commit
+    effects as `message_reply_create`; the coordinates are checked by `location_clean`."""
+    lat, lng = location_clean(latitude=latitude, longitude=longitude)
+    conversation = _conversation_lock_for_reply(
+        conversation=conversation, agent=agent, quoted=quoted
+    )
+    # No preview text: the inbox list shows a translated "Location" label for an empty one.
+    return _reply_store(
+        conversation=conversation,
+        agent=agent,
+        quoted=quoted,
+        preview="",
+        location_lat=lat,
+        location_lng=lng,
+    )
+
+
+@transaction.atomic
+def message_poll_create(
+    *,
+    conversation: Conversation,
+    agent: Agent,
+    poll: PollSpec,
+    quoted: Message | None = None,
+) -> Message:
+    """Send a poll built by `templates_app.services.poll_spec_build` / `poll_spec_from_saved`
+    (already validated: 2–12 distinct choices without commas). The message keeps the question,
+    choices and mode, so the thread shows the poll and votes can be tallied against it.
+    Same rules, lock and on-commit effects as `message_reply_create`."""
+    conversation = _conversation_lock_for_reply(
+        conversation=conversation, agent=agent, quoted=quoted
+    )
+    return _reply_store(
+        conversation=conversation,
+        agent=agent,
+        quoted=quoted,
+        preview=poll.question,
+        poll_name=poll.question,
+        poll_choices=list(poll.choices),
+        poll_multiple=poll.multiple,
+    )
+
+
+@transaction.atomic
+def message_quick_reply_create(
+    *,
+    conversation: Conversation,
+    agent: Agent,
+    quick_reply: RenderedQuickReply,
+    quoted: Message | None = None,
+) -> list[Message]:
+    """Send a rendered quick reply (`templates_app.services.quick_reply_render`).
+
+    Its text goes out with its attachment (the text as caption); its location follows as a
+    second message, because Fonnte sends a `location` request as a bare pin and would drop the
+    text. Returns the messages in sending order (one or two). A template's stored file is
+    referenced, not copied (retention never deletes template files), and signed again when
+    sent. Same rules, lock and on-commit effects as `message_reply_create`.
+    """
+    has_attachment = quick_reply.has_attachment
+    text = reply_text_clean(
+        quick_reply.text, required=not has_attachment and not quick_reply.has_location
+    )
+    conversation = _conversation_lock_for_reply(
+        conversation=conversation, agent=agent, quoted=quoted
+    )
+    messages = []
+    if text or has_attachment:
+        fields: dict = {"text": text}
+        if quick_reply.attachment_stored_name:
+            fields.update(
+                attachment_file=quick_reply.attachment_stored_name,
+                attachment_name=quick_reply.attachment_name[:255],
+                attachment_state=Message.AttachmentState.STORED,
+            )
+        elif has_attachment:
+            if len(quick_reply.attachment_url) > _ATTACHMENT_URL_MAX:
+                raise ValidationError(
+                    _("The template's attachment link is too long."), code="url_too_long"
+                )
+            fields.update(
+                attachment_url=quick_reply.attachment_url,
+                attachment_name=quick_reply.attachment_name[:255],
+            )
+        messages.append(
+            _reply_store(
+                conversation=conversation,
+                agent=agent,
+                quoted=quoted,
+                preview=text or quick_reply.attachment_name,
+                **fields,
+            )
+        )
+    if quick_reply.has_location:
+        lat, lng = location_clean(
+            latitude=quick_reply.location_lat, longitude=quick_reply.location_lng
+        )
+        messages.append(
+            _reply_store(
+                conversation=conversation,
+                agent=agent,
+                quoted=None if messages else quoted,
+                preview=text or quick_reply.attachment_name,
+                location_lat=lat,
+                location_lng=lng,
+            )
+        )
+    return messages
 
 
 @transaction.atomic
@@ -393,6 +616,14 @@ _SEND_FIELDS = (
     "send_attempts",
     "wait_reason",
     "raw",
+    "attachment_url",
+    "attachment_name",
+    "attachment_file",
+    "location_lat",
+    "location_lng",
+    "poll_name",
+    "poll_choices",
+    "poll_multiple",
     "conversation__agent_id",
     "conversation__division_id",
     "conversation__contact__address",
@@ -412,6 +643,33 @@ def _payload(message: Message) -> dict:
             .values_list("gateway_inbox_id", flat=True)
             .first()
         ) or None
+    if message.poll_name:
+        return fonnte_send.poll_payload(
+            question=message.poll_name,
+            choices=message.poll_choices,
+            multiple=message.poll_multiple,
+            inbox_id=inbox_id,
+        )
+    if message.location_lat is not None and message.location_lng is not None:
+        return fonnte_send.location_payload(
+            latitude=message.location_lat, longitude=message.location_lng, inbox_id=inbox_id
+        )
+    if message.attachment_file:
+        # Signed now, not when the reply was stored: a reply that waited for a disconnected
+        # device or a backoff must still hand the gateway a link that has not expired.
+        return fonnte_send.media_payload(
+            url=outgoing_file_signed_url(stored_name=message.attachment_file.name),
+            filename=message.attachment_name,
+            caption=message.text,
+            inbox_id=inbox_id,
+        )
+    if message.attachment_url:
+        return fonnte_send.media_payload(
+            url=message.attachment_url,
+            filename=message.attachment_name,
+            caption=message.text,
+            inbox_id=inbox_id,
+        )
     return fonnte_send.text_payload(text=message.text, inbox_id=inbox_id)
 
 

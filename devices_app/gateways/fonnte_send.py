@@ -5,9 +5,10 @@ did; it answers a `SendResult` that says whether the message was accepted, refus
 refused for now (safe to repeat: the request certainly did not create a message), or whether
 the outcome is unknown (the request may have reached the gateway: never repeat it on our own).
 
-Payload kinds: the caller builds the Fonnte fields for what it sends (`message`; later `url` and
-`filename`, `location`, `choices` / `select` / `pollname`) and the client adds `target` and
-posts. Protocol facts: PROTOCOLS.md §1–2 and §8.
+Payload kinds: the caller builds the Fonnte fields for what it sends (`text_payload`,
+`media_payload` with `url` and `filename`, `location_payload`, `poll_payload` with `pollname` /
+`choices` / `select`) and the client adds `target` and posts.
+Protocol facts: PROTOCOLS.md §1–2 and §8.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -267,7 +270,59 @@ def text_payload(*, text: str, inbox_id: int | None = None) -> dict[str, Any]:
     `countryCode: "0"` turns off Fonnte's rewrite of a leading 0: Sapa stores addresses already
     in international form (6281…) or as group ids, so there is nothing to rewrite.
     """
-    payload: dict[str, Any] = {"message": text, "countryCode": "0"}
+    return {"message": text, **_common(inbox_id)}
+
+
+def _common(inbox_id: int | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"countryCode": "0"}
     if inbox_id:
         payload["inboxid"] = inbox_id
+    return payload
+
+
+def media_payload(
+    *, url: str, filename: str = "", caption: str = "", inbox_id: int | None = None
+) -> dict[str, Any]:
+    """Fonnte fields for an attachment the gateway fetches from `url` (PROTOCOLS.md §2.1).
+
+    `message` travels as the caption; `filename` is what a document or audio file is called on
+    the customer's phone (Fonnte ignores it for images and video).
+    """
+    payload = text_payload(text=caption, inbox_id=inbox_id)
+    payload["url"] = url
+    if filename:
+        payload["filename"] = filename
+    return payload
+
+
+def location_payload(
+    *, latitude: Decimal | float, longitude: Decimal | float, inbox_id: int | None = None
+) -> dict[str, Any]:
+    """Fonnte fields for a location pin: `location` is one "lat,long" string."""
+    payload = _common(inbox_id)
+    # Plain notation always: str(Decimal("1E-7")) would read "1E-7".
+    payload["location"] = (
+        f"{format(Decimal(str(latitude)), 'f')},{format(Decimal(str(longitude)), 'f')}"
+    )
+    return payload
+
+
+def poll_payload(
+    *, question: str, choices: Sequence[str], multiple: bool, inbox_id: int | None = None
+) -> dict[str, Any]:
+    """Fonnte fields for a poll: `pollname`, `choices` comma-separated, `select`.
+
+    The choices must not contain commas (templates_app.services.poll_choices_normalize
+    refuses them): Fonnte splits the string on every comma.
+    """
+    if any("," in choice for choice in choices):
+        raise ValueError("poll choices must not contain commas")
+    payload = _common(inbox_id)
+    payload.update(
+        {
+            "pollname": question,
+            "choices": ",".join(choices),
+            "select": "multiple" if multiple else "single",
+        }
+    )
     return payload
