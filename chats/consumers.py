@@ -165,6 +165,12 @@ class AgentConsumer(_GroupsConsumer):
         )
         await self.send_html(html)
 
+    async def message_updated(self, event: realtime.MessageUpdated) -> None:
+        html = await rendered(live.render_message_updated)(
+            self.viewer, message_id=event["message_id"]
+        )
+        await self.send_html(html)
+
     async def conversation_assigned(self, event: realtime.ConversationAssigned) -> None:
         # A chat handed to this agent (queue drain, transfer) is news to them.
         mine = event.get("agent_id") == self.viewer.agent_id

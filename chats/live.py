@@ -127,6 +127,15 @@ def render_message_status(viewer: Viewer, *, message_id: int) -> str:
     return _render(viewer, "status", {"message": message})
 
 
+def render_message_updated(viewer: Viewer, *, message_id: int) -> str:
+    message = message_get_for_agent(
+        agent_id=viewer.agent_id, division_id=viewer.division_id, message_id=message_id
+    )
+    if message is None:
+        return ""
+    return _render(viewer, "updated", {"message": message})
+
+
 def render_device_banner(viewer: Viewer, *, device_id: int) -> str:
     if device_id != viewer.device_id:
         return ""

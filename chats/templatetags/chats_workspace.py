@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from templates_app.selectors import poll_tally
+
 from ..models import Message
 from ..services.outbound import message_reason_display
 
@@ -29,3 +31,9 @@ def day_label(value) -> str:
     if (today - day).days == 1:
         return gettext("Yesterday")
     return date_format(day, "DATE_FORMAT")
+
+
+@register.simple_tag
+def poll_results(message: Message) -> list:
+    """Choices of a poll Sapa sent, with their live vote counts (latest vote per voter)."""
+    return poll_tally(poll_message=message)
