@@ -8,7 +8,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Agent, User
-from .services import agent_create, agent_set_active, agent_token_regenerate
+from .services import (
+    agent_create,
+    agent_set_active,
+    agent_sockets_regroup,
+    agent_token_regenerate,
+)
 
 admin.site.register(User, UserAdmin)
 
@@ -55,6 +60,8 @@ class AgentAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "is_active" in form.changed_data:
             agent_set_active(agent=obj, active=obj.is_active)
+        if {"division", "device"} & set(form.changed_data):
+            agent_sockets_regroup(agent=obj)
 
     def response_add(self, request, obj, post_url_continue=None):
         token = getattr(request, "sapa_new_token", None)

@@ -90,3 +90,10 @@ def agent_set_active(*, agent: Agent, active: bool) -> Agent:
     if not active:
         _end_sessions(agent)
     return agent
+
+
+def agent_sockets_regroup(*, agent: Agent) -> None:
+    """After the agent's division or device changed: their open sockets joined the old groups
+    at connect, so close them (on commit); the page reconnects, joins the right groups and
+    resynchronizes. HTTP needs nothing: each request re-reads the agent."""
+    realtime.publish_on_commit(realtime.agent_group(agent.pk), {"type": "session.regroup"})

@@ -33,9 +33,12 @@ class ConversationAdmin(admin.ModelAdmin):
     list_filter = ["status", "division", "device", "agent"]
     search_fields = ["contact__name", "contact__address", "last_message_preview"]
     list_select_related = ["contact", "device", "division", "agent"]
-    raw_id_fields = ["contact", "agent"]
+    raw_id_fields = ["contact"]
     filter_horizontal = ["labels"]
     date_hierarchy = "opened_at"
+    # Who holds a chat and its state change only through the services (locks, the assignment
+    # log, live pushes): an edit here would leave the old agent's screen and the log behind.
+    readonly_fields = ["agent", "division", "status", "assigned_at", "resolved_at"]
 
 
 @admin.register(Message)
@@ -53,7 +56,16 @@ class MessageAdmin(admin.ModelAdmin):
     search_fields = ["text", "gateway_message_id", "gateway_state_id"]
     list_select_related = ["conversation__contact", "sender_agent"]
     raw_id_fields = ["conversation", "sender_agent", "poll_vote_for", "quoted"]
-    readonly_fields = ["dedupe_key", "raw"]
+    # A status edited back to `queued` would make the sweep send the message again without a
+    # person choosing to: delivery state moves only through the send path and status webhooks.
+    readonly_fields = [
+        "dedupe_key",
+        "raw",
+        "status",
+        "failure_reason",
+        "gateway_message_id",
+        "gateway_state_id",
+    ]
 
     @admin.display(description="text")
     def short_text(self, obj: Message) -> str:

@@ -55,6 +55,11 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
     async def session_ended(self, event: dict) -> None:
         await self.close(code=CLOSE_SESSION_ENDED)
 
+    async def session_regroup(self, event: dict) -> None:
+        # The agent moved to another division or device: the groups joined at connect are no
+        # longer theirs. Reconnecting joins the right ones and resynchronizes the page.
+        await self.close(code=CLOSE_RESYNC)
+
     async def layer_reconnected(self, event: dict) -> None:
         # Redis came back: pushes sent while it was away are gone. Closing makes the page
         # reconnect and resynchronize from the database (chats.channel_layer).

@@ -98,6 +98,12 @@ class SessionEnded(TypedDict):
     type: Literal["session.ended"]
 
 
+class SessionRegroup(TypedDict):
+    """The agent's division or device changed: sockets close and rejoin the right groups."""
+
+    type: Literal["session.regroup"]
+
+
 class LayerReconnected(TypedDict):
     """Delivered locally (never through Redis) when the layer lost and regained Redis."""
 

@@ -455,13 +455,17 @@ def message_retry(*, message: Message, agent: Agent) -> Message:
 
     The only path that may repeat a request that possibly reached the gateway, so only an agent
     who may act on the conversation triggers it (assigned to them, not resolved).
-    Locks: the message row, so two clicks re-queue once (the second finds it `queued` and is
-    refused). On commit: enqueues the send task and pushes `message.status_changed`.
+    Locks: the conversation, then the message row, so two clicks re-queue once (the second
+    finds it `queued` and is refused). On commit: enqueues the send task and pushes `message.status_changed`.
     """
-    message = Message.objects.select_for_update().select_related("conversation").get(pk=message.pk)
+    # The conversation first (as a reply locks it), so a transfer or resolve committing at the
+    # same moment cannot let a retry through on a chat that is no longer this agent's.
+    conversation = Conversation.objects.select_for_update().get(pk=message.conversation_id)
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    message.conversation = conversation
     if message.direction != Message.Direction.OUT:
         raise ValidationError(_("Only your replies can be sent again."), code="not_outbound")
-    _check_agent_may_reply(conversation=message.conversation, agent=agent)
+    _check_agent_may_reply(conversation=conversation, agent=agent)
     if message.status not in (S.FAILED, S.UNCONFIRMED):
         raise ValidationError(
             _("Only failed or unconfirmed messages can be sent again."), code="not_retryable"

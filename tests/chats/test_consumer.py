@@ -92,3 +92,34 @@ async def test_regenerating_the_token_closes_the_open_socket(agent_with_token):
     again, reconnected = await connect("/ws/agent/", cookie)
     assert not reconnected
     await again.disconnect()
+
+
+async def test_moving_an_agent_to_another_division_makes_their_socket_rejoin(agent_with_token):
+    from chats.consumers import CLOSE_RESYNC
+    from tests.factories import DivisionFactory
+
+    cookie = await sync_to_async(session_cookie_for_agent)(agent_with_token.token)
+    communicator, connected = await connect("/ws/agent/", cookie)
+    assert connected
+
+    def move_in_admin():
+        staff = StaffFactory(is_superuser=True)
+        client = Client()
+        client.force_login(staff)
+        agent = agent_with_token.agent
+        support = DivisionFactory(name="Support")
+        response = client.post(
+            reverse("admin:agents_agent_change", args=[agent.pk]),
+            {
+                "name": agent.name,
+                "device": agent.device_id,
+                "division": support.pk,
+                "is_active": "on",
+            },
+        )
+        assert response.status_code == 302
+
+    await sync_to_async(move_in_admin)()
+    # The old division's queue group must not keep feeding this page: it reconnects instead.
+    closed = await communicator.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": CLOSE_RESYNC}
