@@ -456,7 +456,8 @@ def message_retry(*, message: Message, agent: Agent) -> Message:
     The only path that may repeat a request that possibly reached the gateway, so only an agent
     who may act on the conversation triggers it (assigned to them, not resolved).
     Locks: the conversation, then the message row, so two clicks re-queue once (the second
-    finds it `queued` and is refused). On commit: enqueues the send task and pushes `message.status_changed`.
+    finds it `queued` and is refused). On commit: enqueues the send task and pushes
+    `message.status_changed`.
     """
     # The conversation first (as a reply locks it), so a transfer or resolve committing at the
     # same moment cannot let a retry through on a chat that is no longer this agent's.
