@@ -18,6 +18,10 @@ SANDBOX_STEPS = {1: "sent", 2: "delivered", 3: "read"}
 SANDBOX_STEP_DELAY_SECONDS = 1.5
 
 
+class SandboxWebhookUnavailable(Exception):
+    """Sapa's own status webhook answered 5xx: try the step again rather than end the chain."""
+
+
 def sandbox_status_body(message: SandboxMessage, step: int) -> dict:
     state = SANDBOX_STEPS[step]
     if step == 1:
@@ -33,7 +37,7 @@ def sandbox_status_body(message: SandboxMessage, step: int) -> dict:
 
 @shared_task(
     name="devices_app.sandbox_status_callback",
-    autoretry_for=(httpx.TransportError,),
+    autoretry_for=(httpx.TransportError, SandboxWebhookUnavailable),
     retry_backoff=1,
     retry_jitter=True,
     max_retries=5,
@@ -52,6 +56,8 @@ def sandbox_status_callback(sandbox_message_id: int, step: int) -> None:
         return
     url = f"{settings.PUBLIC_BASE_URL}/hooks/sandbox/{message.device.webhook_key}/status"
     response = httpx.post(url, json=sandbox_status_body(message, step), timeout=5)
+    if response.status_code >= 500:
+        raise SandboxWebhookUnavailable(f"status webhook answered {response.status_code}")
     if response.status_code != 200:
         logger.warning(
             "sandbox status webhook answered %s: %s", response.status_code, response.text[:200]
