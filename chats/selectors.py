@@ -13,11 +13,8 @@ from agents.models import Agent
 from devices_app.phone import InvalidNumber, normalize_number
 from rotation.selectors import assignment_log_explain, assignment_logs_for_conversation
 
-from .models import Conversation, Message
+from .models import Conversation, Label, Message
 
-INBOX_LIMIT = 200
-THREAD_LIMIT = 200
-EARLIER_LIMIT = 50
 # One page of the inbox list and of a thread's history; more load as the agent scrolls.
 INBOX_PAGE = 50
 THREAD_PAGE = 50
@@ -35,18 +32,6 @@ def _visible_to_agent(*, agent_id: int, division_id: int) -> Q:
     return Q(agent_id=agent_id) | _queued_in_division(division_id)
 
 
-def conversation_list_for_agent(*, agent: Agent) -> QuerySet[Conversation]:
-    """The agent's open chats and their division's queue, newest activity first."""
-    return (
-        Conversation.objects.filter(
-            Q(agent_id=agent.pk) & ~Q(status=Conversation.Status.RESOLVED)
-            | _queued_in_division(agent.division_id)
-        )
-        .select_related("contact", "device", "agent")
-        .order_by("-last_activity_at", "-id")[:INBOX_LIMIT]
-    )
-
-
 def conversation_get_for_agent(
     *, agent_id: int, division_id: int, conversation_id: int
 ) -> Conversation | None:
@@ -59,30 +44,6 @@ def conversation_get_for_agent(
         .select_related("contact", "device", "agent", "division")
         .first()
     )
-
-
-def message_list_for_conversation(*, conversation: Conversation) -> list[Message]:
-    """The newest messages of one episode, oldest first (caller has checked permission)."""
-    messages = list(
-        conversation.messages.select_related("sender_agent", "poll_vote_for").order_by(
-            "-created_at", "-id"
-        )[:THREAD_LIMIT]
-    )
-    messages.reverse()
-    return messages
-
-
-def message_list_earlier_for_conversation(*, conversation: Conversation) -> list[Message]:
-    """The contact's previous episodes' last messages, shown above the current one."""
-    messages = list(
-        Message.objects.filter(conversation__contact_id=conversation.contact_id)
-        .exclude(conversation_id=conversation.pk)
-        .filter(conversation__opened_at__lt=conversation.opened_at)
-        .select_related("sender_agent", "poll_vote_for")
-        .order_by("-created_at", "-id")[:EARLIER_LIMIT]
-    )
-    messages.reverse()
-    return messages
 
 
 def message_get_for_agent(*, agent_id: int, division_id: int, message_id: int) -> Message | None:
@@ -234,3 +195,35 @@ def assignment_history_for_conversation(*, conversation: Conversation) -> list:
     logs = list(assignment_logs_for_conversation(conversation=conversation)[:20])
     logs.reverse()
     return [(log, assignment_log_explain(log=log)) for log in logs]
+
+
+# --- Labels ------------------------------------------------------------------------------------
+
+
+def label_list() -> QuerySet[Label]:
+    """Every label, by name: what the label picker and the filter offer."""
+    return Label.objects.order_by("name", "pk")
+
+
+def conversations_filter_by_label(
+    qs: QuerySet[Conversation], label: Label | int | None
+) -> QuerySet[Conversation]:
+    """Narrow an already permission-scoped, unsliced conversation queryset to those carrying
+    `label`; None leaves it as is. Keeps the ordering; one row per conversation."""
+    if label is None:
+        return qs
+    return qs.filter(labels__id=label.pk if isinstance(label, Label) else int(label))
+
+
+def labels_for_conversations(*, conversation_ids: list[int]) -> dict[int, list[Label]]:
+    """The labels of many conversations in one query, for an inbox list: {conversation id:
+    [labels by name]} (conversations without labels are absent)."""
+    rows = (
+        Conversation.labels.through.objects.filter(conversation_id__in=conversation_ids)
+        .select_related("label")
+        .order_by("label__name", "label_id")
+    )
+    result: dict[int, list[Label]] = {}
+    for row in rows:
+        result.setdefault(row.conversation_id, []).append(row.label)
+    return result

@@ -7,13 +7,12 @@ from django.contrib.admin.sites import site
 from django.core.exceptions import ValidationError
 
 from chats import realtime
-from chats.label_selectors import (
+from chats.models import Conversation, Label
+from chats.selectors import (
     conversations_filter_by_label,
     label_list,
     labels_for_conversations,
 )
-from chats.models import Label
-from chats.selectors import conversation_list_for_agent
 from chats.services.labels import conversation_labels_set
 
 from .tools_support import agent_in, division, events_during, open_chat
@@ -85,7 +84,7 @@ def test_an_agents_conversations_filter_by_label():
     conversation_labels_set(conversation=second, agent=ani, labels=[vip])
     conversation_labels_set(conversation=colleagues, agent=budi, labels=[vip])
 
-    mine = conversation_list_for_agent(agent=ani)
+    mine = Conversation.objects.filter(agent=ani).order_by("-last_activity_at", "-id")
     assert set(conversations_filter_by_label(mine, vip)) == {first, second}
     assert list(conversations_filter_by_label(mine, complaint.pk)) == [first]
     assert set(conversations_filter_by_label(mine, None)) == {first, second, third}
