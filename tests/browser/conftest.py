@@ -9,22 +9,16 @@ database is torn down (PostgreSQL refuses to drop a database with open connectio
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from django.conf import settings
 from pytest_httpserver import HTTPServer
 
 from tests.gateway_server import FonnteGateway, free_port
+from tests.servers import uvicorn_server
 from tests.workers import WorkerProcess, database_url_of_tests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,53 +54,6 @@ def _child_env(gateway: FonnteGateway) -> dict[str, str]:
     }
 
 
-@contextlib.contextmanager
-def _uvicorn(env: dict[str, str]) -> Iterator[tuple[str, Path]]:
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="sapa-uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "uvicorn"),
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a bound for slow machines, not a timing assertion
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(Path(log.name).read_text(errors="replace"))
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("uvicorn did not start")
-            time.sleep(0.1)
-        yield base, Path(log.name)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker) -> Iterator[Stack]:
     server = HTTPServer(host="127.0.0.1", port=free_port(), threaded=True)
@@ -117,7 +64,7 @@ def stack(django_db_setup, django_db_blocker) -> Iterator[Stack]:
     worker = WorkerProcess(env=env, concurrency=2)
     try:
         worker.wait_ready()
-        with _uvicorn(env) as (base, log):
+        with uvicorn_server(env) as (base, log):
             yield Stack(base_url=base, gateway=gateway, worker=worker, server_log=log)
     finally:
         worker.stop()
