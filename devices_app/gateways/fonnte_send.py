@@ -45,6 +45,13 @@ PERMANENT_REASONS = frozenset(
 
 MAX_TEXT_LENGTH = 60_000
 
+# Answers a proxy gives after it passed the request on: 502 (the upstream connection broke or
+# answered garbage), 504 (it stopped waiting), and Cloudflare's 520 (unknown upstream error)
+# and 524 (upstream timeout). The outcome is unknown, so they are never repeated
+# automatically. Other 5xx (500, 503, Cloudflare's 521–523: the origin was not reached) mean
+# the request was not processed and are retried.
+PROXY_UNKNOWN_STATUSES = frozenset({502, 504, 520, 524})
+
 # Reasons Sapa writes itself. Untranslated message ids: the row keeps them, the page translates.
 REASON_UNREACHABLE = gettext_noop("The gateway could not be reached.")
 REASON_UNCONFIRMED_TIMEOUT = gettext_noop(
@@ -168,7 +175,11 @@ def parse_send_response(status_code: int, body: bytes) -> SendResult:
             certainly_not_sent=True,
             http_status=status_code,
         )
-    if status_code == 429 or (500 <= status_code < 600 and status_code != 504):
+    if status_code in PROXY_UNKNOWN_STATUSES:
+        # A proxy in front of the gateway handed the request on, then lost the answer (gave up
+        # waiting, or the connection broke): the gateway may have queued the message.
+        return SendResult(ok=False, reason=f"HTTP {status_code}", http_status=status_code)
+    if status_code == 429 or 500 <= status_code < 600:
         # The gateway (or its proxy) refused to process the request: nothing was queued.
         return SendResult(
             ok=False,
@@ -176,9 +187,6 @@ def parse_send_response(status_code: int, body: bytes) -> SendResult:
             certainly_not_sent=True,
             http_status=status_code,
         )
-    if status_code == 504:
-        # A proxy gave up waiting for the gateway, which may still have queued the message.
-        return SendResult(ok=False, reason=f"HTTP {status_code}", http_status=status_code)
     if 400 <= status_code < 500:
         # Our request is wrong (bad path, refused auth, oversized body): repeating cannot help.
         return SendResult(

@@ -152,6 +152,21 @@ def test_a_read_timeout_leaves_the_message_unconfirmed_and_is_not_retried(
     assert len(gateway.requests) == 1
 
 
+def test_a_proxy_timeout_leaves_the_message_unconfirmed_and_is_not_retried(
+    gateway: FonnteGateway, worker
+):
+    # Cloudflare's 524: the gateway behind the proxy had the request and may have sent it.
+    gateway.respond(http_error(524))
+    message = settled(reply(assigned_conversation()))
+
+    assert message.status == S.UNCONFIRMED
+    wait_until(broker_idle, what="every task run to finish")
+    message.refresh_from_db()
+    assert message.status == S.UNCONFIRMED
+    assert message.send_attempts == 1
+    assert len(gateway.requests) == 1
+
+
 def test_the_send_task_run_twice_sends_once(gateway: FonnteGateway, worker):
     gateway.respond(slow(0.3))  # keep the first run in flight while the duplicates arrive
     message = reply(assigned_conversation())
@@ -194,11 +209,11 @@ def test_retries_exhausted_fail_the_message_with_the_last_reason(
 ):
     # Three tries instead of seven, to keep the test short; the gateway keeps failing.
     monkeypatch.setattr(send_message, "max_retries", 2)
-    gateway.respond(http_error(502))
+    gateway.respond(http_error(503))
     message = settled(reply(assigned_conversation()), statuses={S.FAILED, S.SENT})
 
     assert message.status == S.FAILED
-    assert "HTTP 502" in message.failure_reason
+    assert "HTTP 503" in message.failure_reason
     assert message.send_attempts == 3
     assert len(gateway.requests) == 3
 

@@ -87,7 +87,7 @@ def test_an_unknown_refusal_is_retryable_because_nothing_was_queued(gateway):
     assert (result.ok, result.permanent, result.certainly_not_sent) == (False, False, True)
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 429])
+@pytest.mark.parametrize("status", [500, 503, 521, 522, 429])
 def test_server_errors_and_throttling_are_retryable(gateway, status):
     gateway.respond(http_error(status))
     result = send(gateway.url)
@@ -95,11 +95,14 @@ def test_server_errors_and_throttling_are_retryable(gateway, status):
     assert result.http_status == status
 
 
-def test_a_proxy_timeout_is_an_unknown_outcome(gateway):
-    # 504: a proxy stopped waiting, the gateway behind it may still have queued the message.
-    gateway.respond(http_error(504))
+@pytest.mark.parametrize("status", [502, 504, 520, 524])
+def test_a_proxy_that_lost_the_answer_is_an_unknown_outcome(gateway, status):
+    # A proxy passed the request on, then gave up waiting or lost the connection: the gateway
+    # behind it may still have queued the message, so it is never repeated automatically.
+    gateway.respond(http_error(status))
     result = send(gateway.url)
     assert result.unknown
+    assert result.http_status == status
 
 
 @pytest.mark.parametrize("status", [301, 302, 400, 401, 404])
