@@ -75,8 +75,12 @@ class _SendTask(DjangoTask):
     max_retries=settings.SEND_MAX_RETRIES,
 )
 def send_message(self, message_id: int, booked: bool = False) -> str:
+    retries = self.request.retries
+    # A booked pacing slot belongs to the run it was booked for. An automatic retry runs later
+    # with the same arguments: it asks the bucket again, so replies held back by an outage do
+    # not all go out in one burst when the gateway recovers.
     result = outbound.message_send_attempt(
-        message_id=message_id, booked=booked, retries=self.request.retries
+        message_id=message_id, booked=booked and not retries, retries=retries
     )
     if result.outcome is Outcome.RETRY:
         raise TransientSendError(

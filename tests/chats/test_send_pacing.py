@@ -83,3 +83,23 @@ def test_a_wait_beyond_the_cap_books_nothing_and_asks_again_later(
     assert result.outcome is Outcome.DEFERRED and not result.booked
     [task] = broker_tasks()
     assert (task.args, task.kwargs) == ([second.pk], {"booked": False})
+
+
+def test_an_automatic_retry_asks_the_bucket_again(gateway: FonnteGateway, settings):
+    # The slot booked for a run is used by that run only; a retry after an outage is paced
+    # like any other send instead of bursting out.
+    from chats.tasks.sending import send_message
+
+    settings.SEND_RATE_PER_DEVICE = 0.5
+    settings.SEND_BURST_PER_DEVICE = 1
+    first, retried, booked = queued(assigned_conversation(), 3)
+    assert message_send_attempt(message_id=first.pk).outcome is Outcome.SENT
+
+    retry_run = send_message.apply(args=[retried.pk], kwargs={"booked": True}, retries=1)
+    booked_run = send_message.apply(args=[booked.pk], kwargs={"booked": True})
+
+    assert retry_run.get() == Outcome.DEFERRED.value
+    assert booked_run.get() == Outcome.SENT.value
+    retried.refresh_from_db()
+    assert (retried.status, retried.wait_reason) == (S.QUEUED, WAIT_PACING)
+    assert len(gateway.requests) == 2
