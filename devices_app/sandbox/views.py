@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from ..gateways.events import ConnectionChange
@@ -42,13 +42,17 @@ QR_PNG = base64.b64encode(
 
 
 def sandbox_enabled(view):
+    """Outermost on every sandbox view: with the sandbox off, every method answers 404, as if
+    the URL did not exist. So the CSRF middleware must not answer 403 first: the wrapper is
+    exempt and the views that need the check carry `csrf_protect` themselves."""
+
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not settings.SANDBOX_ENABLED:
             raise Http404
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return csrf_exempt(wrapper)
 
 
 # --- Fonnte-compatible API --------------------------------------------------------------------
@@ -112,7 +116,6 @@ def _targets(raw: str, country_code: str) -> list[str] | None:
     return targets or None
 
 
-@csrf_exempt
 @sandbox_enabled
 @require_POST
 def fonnte_send(request):
@@ -146,7 +149,6 @@ def fonnte_send(request):
     )
 
 
-@csrf_exempt
 @sandbox_enabled
 @require_POST
 def fonnte_device(request):
@@ -171,7 +173,6 @@ def fonnte_device(request):
     )
 
 
-@csrf_exempt
 @sandbox_enabled
 @require_POST
 def fonnte_qr(request):
@@ -209,8 +210,8 @@ def _chat_url(device: Device, number: str, name: str) -> str:
     return f"{reverse('sandbox:chat')}?{query}"
 
 
-@require_GET
 @sandbox_enabled
+@require_GET
 def customer_start(request):
     error = ""
     if request.GET.get("number"):
@@ -241,8 +242,8 @@ def _chat_context(device: Device, number: str, name: str) -> dict:
     }
 
 
-@require_GET
 @sandbox_enabled
+@require_GET
 def customer_chat(request):
     params = _chat_params(request.GET)
     if params is None:
@@ -253,8 +254,9 @@ def customer_chat(request):
     return render(request, "devices_app/sandbox/chat.html", context)
 
 
-@require_POST
 @sandbox_enabled
+@require_POST
+@csrf_protect
 def customer_write(request):
     params = _chat_params(request.POST)
     if params is None:
@@ -282,8 +284,9 @@ def customer_write(request):
     return redirect(_chat_url(device, number, name))
 
 
-@require_POST
 @sandbox_enabled
+@require_POST
+@csrf_protect
 def device_connection(request, device_id: int):
     """Simulate the gateway's connect/disconnect webhook for a sandbox device."""
     device = get_object_or_404(_sandbox_devices(), pk=device_id)

@@ -116,6 +116,27 @@ def test_sandbox_is_404_when_disabled(client, sandbox_device, settings):
     assert send(client, target="081234567890", message="x").status_code == 404
 
 
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+@pytest.mark.parametrize(
+    "path", ["/sandbox/", "/sandbox/chat", "/sandbox/chat/write", "/sandbox/fonnte/send"]
+)
+def test_disabled_sandbox_urls_are_404_for_every_method(sandbox_device, settings, path, method):
+    # Not 405 for the wrong method nor 403 for a missing CSRF token: the URL does not exist.
+    settings.SANDBOX_ENABLED = False
+    strict = Client(enforce_csrf_checks=True)
+    assert getattr(strict, method)(path).status_code == 404
+    connection = f"/sandbox/device/{sandbox_device.pk}/connection"
+    assert getattr(strict, method)(connection).status_code == 404
+
+
+def test_sandbox_page_posts_need_the_csrf_token(sandbox_device):
+    strict = Client(enforce_csrf_checks=True)
+    url = f"/sandbox/device/{sandbox_device.pk}/connection"
+    assert strict.post(url, {"action": "disconnect"}).status_code == 403
+    sandbox_device.refresh_from_db()
+    assert sandbox_device.status == Device.Status.CONNECTED
+
+
 def test_customer_page_writes_reach_the_inbox(client, sandbox_device, sandbox_agent):
     start = client.get(
         "/sandbox/", {"device": sandbox_device.pk, "number": "0812 3456 7890", "name": "Rama"}
