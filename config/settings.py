@@ -198,8 +198,9 @@ AXES_USERNAME_CALLABLE = "agents.backends.axes_username"
 AXES_PASSWORD_FORM_FIELD = "token"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "agents/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The client address is REMOTE_ADDR: Uvicorn (--proxy-headers) takes it from X-Forwarded-For
+# only when the connection comes from a proxy listed in FORWARDED_ALLOW_IPS (default
+# 127.0.0.1), so a client cannot choose the address it is throttled by.
 AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -212,8 +213,12 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Uvicorn already sets the scheme from X-Forwarded-Proto for trusted
+# proxies only (FORWARDED_ALLOW_IPS), while Django would believe the header from anyone.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=31_536_000 if PUBLIC_BASE_URL.startswith("https://") else 0
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
