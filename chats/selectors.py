@@ -7,7 +7,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from agents.models import Agent
 from devices_app.phone import InvalidNumber, normalize_number
@@ -53,6 +53,34 @@ def message_get_for_agent(*, agent_id: int, division_id: int, message_id: int) -
     return (
         Message.objects.filter(pk=message_id, conversation_id__in=conversation_ids)
         .select_related("conversation", "sender_agent", "poll_vote_for")
+        .first()
+    )
+
+
+def message_get_readable_by_agent(
+    *, agent_id: int, division_id: int, message_id: int
+) -> Message | None:
+    """A message the agent can read on screen: one of a conversation they may see, or of an
+    earlier conversation with the same contact, which the thread shows above the current one
+    (`message_page_for_conversation`). For reading only (attachments): acting on a message
+    (Retry) keeps to `message_get_for_agent`."""
+    visible = Conversation.objects.filter(
+        _visible_to_agent(agent_id=agent_id, division_id=division_id)
+    )
+    return (
+        Message.objects.filter(pk=message_id)
+        .filter(
+            Q(conversation_id__in=visible.values("pk"))
+            | Q(
+                conversation__contact_id__in=visible.values("contact_id"),
+                conversation__opened_at__lte=Subquery(
+                    visible.filter(contact_id=OuterRef("conversation__contact_id"))
+                    .order_by("-opened_at")
+                    .values("opened_at")[:1]
+                ),
+            )
+        )
+        .select_related("conversation")
         .first()
     )
 

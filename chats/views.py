@@ -27,6 +27,7 @@ from .selectors import (
     conversation_tab_counts_for_agent,
     message_get_for_agent,
     message_get_in_thread,
+    message_get_readable_by_agent,
     message_page_for_conversation,
 )
 from .services.conversations import conversation_reopen, conversation_resolve, conversation_take
@@ -278,8 +279,9 @@ def conversation_reopen_view(request, conversation_id: int):
 @require_safe
 @agent_required
 def message_attachment(request, message_id: int):
-    """A stored attachment, only for an agent who may see its conversation (404 otherwise)."""
-    message = message_get_for_agent(
+    """A stored attachment, only for an agent who may read its message: in a conversation they
+    may see, or in an earlier one with the same contact shown above it (404 otherwise)."""
+    message = message_get_readable_by_agent(
         agent_id=request.agent.pk, division_id=request.agent.division_id, message_id=message_id
     )
     if message is None:
