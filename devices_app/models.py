@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .phone import display_number
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 
 
 def new_webhook_key() -> str:
@@ -118,3 +121,13 @@ class SandboxMessage(models.Model):
     @property
     def state_id(self) -> str:
         return f"sbx{self.pk}"
+
+    @property
+    def image_preview_url(self) -> str:
+        """The attachment link when it is an image Sapa itself serves (an agent's upload, by
+        signed link): the customer page previews it like WhatsApp would. Other files stay
+        links (the page's CSP loads images from Sapa only)."""
+        name = (self.filename or self.url.split("?", 1)[0]).lower()
+        if name.endswith(IMAGE_EXTENSIONS) and self.url.startswith(settings.PUBLIC_BASE_URL + "/"):
+            return self.url
+        return ""

@@ -184,6 +184,23 @@ def test_customer_votes_on_a_poll_the_agent_sent(client, sandbox_device, sandbox
     assert vote.poll_choices == ["Good"]
 
 
+def test_customer_page_previews_images_sapa_serves_and_links_other_files(
+    client, sandbox_device, settings
+):
+    settings.PUBLIC_BASE_URL = "http://testserver"
+    signed = "http://testserver/media/s/abc/photo.png"
+    send(client, target="6281234567890", url=signed, filename="photo.png", message="Foto")
+    send(client, target="6281234567890", url="https://cdn.example/x.png", filename="x.png")
+    send(client, target="6281234567890", url="http://testserver/media/s/d/l.pdf", filename="l.pdf")
+    page = client.get(
+        "/sandbox/chat", {"device": sandbox_device.pk, "number": "6281234567890"}
+    ).content.decode()
+    assert f'<img src="{signed}" alt="photo.png"' in page
+    # Elsewhere-hosted images and documents stay links (the page loads images from Sapa only).
+    assert 'href="https://cdn.example/x.png"' in page and '<img src="https://cdn' not in page
+    assert ">l.pdf</a>" in page
+
+
 @pytest.mark.django_db(transaction=True)
 def test_send_is_followed_by_status_webhooks_sent_delivered_read(live_server, settings):
     """The real chain: /send → Celery worker (countdowns) → Sapa's own status webhook."""
