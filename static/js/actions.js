@@ -66,6 +66,18 @@
     });
   });
 
+  // A push may replace the thread pane while an action's answer is on its way (a transfer's
+  // own "no longer yours" push often wins): htmx would swap the answer into the detached old
+  // pane. Put it in the pane that is on the page now. (beforeOnLoad fires on the requesting
+  // element, still on the page for the dialogs' forms; htmx reads the target after it.)
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var target = event.detail.target;
+    if (target && !target.isConnected && target.id === "thread-pane") {
+      var current = document.getElementById("thread-pane");
+      if (current) event.detail.target = current;
+    }
+  });
+
   // What a transfer or hand back did, said briefly in the workspace's toast (the thread pane
   // may be hidden on a phone).
   var noticeTimer = null;

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from agents.presence import presence_connect, presence_set_away
 from agents.services import agent_create
+from chats.live import Viewer, render_conversation
 from chats.models import Conversation, Label, Message
 from chats.selectors import INBOX_PAGE
 from chats.services.outbound import MAX_TEXT_LENGTH
@@ -501,6 +502,22 @@ def test_inbox_rows_show_their_labels_and_the_filter_narrows_the_list(people, la
     assert "No chat in this tab has this label." in nobody
     junk = client.get(reverse("chats:inbox"), {"label": "x"}).content.decode()
     assert f'id="conversation-{plain.pk}"' in junk
+
+
+def test_a_pushed_inbox_row_carries_its_labels(people, labels):
+    ani, _budi, _citra, chat = people
+    vip, _complaint = labels
+    chat.labels.set([vip])
+    viewer = Viewer(
+        agent_id=ani.pk,
+        division_id=ani.division_id,
+        device_id=ani.device_id,
+        language="en",
+        time_zone="UTC",
+    )
+    html = render_conversation(viewer, conversation_id=chat.pk)
+    assert f'data-label-ids=" {vip.pk} "' in html
+    assert 'class="label-chip label-purple">VIP<' in html
 
 
 def test_the_label_filter_works_in_the_resolved_tab(people, labels):
