@@ -7,10 +7,12 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from agents.models import Agent
+from agents.presence import PresenceUnavailable, presence_states
 from devices_app.phone import InvalidNumber, normalize_number
+from divisions.models import Division
 from rotation.selectors import assignment_log_explain, assignment_logs_for_conversation
 
 from .models import Conversation, Label, Message
@@ -135,14 +137,21 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int] | None:
 
 
 def conversation_page_for_agent(
-    *, agent: Agent, tab: str = "mine", query: str = "", cursor: str = ""
+    *,
+    agent: Agent,
+    tab: str = "mine",
+    query: str = "",
+    cursor: str = "",
+    label: Label | int | None = None,
 ) -> InboxPage:
     """One page of an inbox tab, newest activity first, for this agent only.
 
     Tabs: `mine` (the agent's open chats), `queue` (their division's queued chats),
-    `resolved` (chats they resolved). Keyset pagination on (last_activity_at, id), which the
-    (agent, status, -last_activity_at) and (division, status, -last_activity_at) indexes serve,
-    so the tenth page costs what the first does. A fixed number of queries per page.
+    `resolved` (chats they resolved); `label` narrows the tab to chats carrying it. Keyset
+    pagination on (last_activity_at, id), which the (agent, status, -last_activity_at) and
+    (division, status, -last_activity_at) indexes serve, so the tenth page costs what the first
+    does. A fixed number of queries per page: each row carries its labels in `inbox_labels`
+    (one query for the whole page).
     """
     scope = _tab_scope(
         agent_id=agent.pk, division_id=agent.division_id, tab=tab if tab in TABS else "mine"
@@ -156,12 +165,15 @@ def conversation_page_for_agent(
         when, pk = after
         filters &= Q(last_activity_at__lt=when) | Q(last_activity_at=when, pk__lt=pk)
     rows = list(
-        Conversation.objects.filter(filters)
+        conversations_filter_by_label(Conversation.objects.filter(filters), label)
         .select_related("contact", "device", "agent")
         .order_by("-last_activity_at", "-id")[: INBOX_PAGE + 1]
     )
     more = len(rows) > INBOX_PAGE
     rows = rows[:INBOX_PAGE]
+    labels = labels_for_conversations(conversation_ids=[row.pk for row in rows]) if rows else {}
+    for row in rows:
+        row.inbox_labels = labels.get(row.pk, [])
     return InboxPage(conversations=rows, next_cursor=_cursor_encode(rows[-1]) if more else "")
 
 
@@ -255,3 +267,47 @@ def labels_for_conversations(*, conversation_ids: list[int]) -> dict[int, list[L
     for row in rows:
         result.setdefault(row.conversation_id, []).append(row.label)
     return result
+
+
+# --- Transfer targets --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Colleague:
+    agent: Agent
+    presence: str  # a PresenceState value; "" when Redis cannot say
+    open_chats: int
+
+
+@dataclass(frozen=True)
+class TransferTargets:
+    colleagues: list[Colleague]
+    divisions: list[Division]
+
+
+def transfer_targets_for_agent(*, agent: Agent) -> TransferTargets:
+    """What the transfer dialog offers `agent`: the other active agents of their division, by
+    name, with presence and open-chat count (so the agent picks someone free), and every
+    division (its rotation picks the agent). Two queries and one Redis round trip; the
+    transfer service, not this list, decides what is allowed."""
+    colleagues = list(
+        Agent.objects.filter(division_id=agent.division_id, is_active=True)
+        .exclude(pk=agent.pk)
+        .annotate(
+            open_chats=Count(
+                "conversations", filter=Q(conversations__status=Conversation.Status.OPEN)
+            )
+        )
+        .order_by("name", "pk")
+    )
+    try:
+        presence = presence_states(agent_ids=[c.pk for c in colleagues])
+    except PresenceUnavailable:
+        presence = {}
+    return TransferTargets(
+        colleagues=[
+            Colleague(agent=c, presence=presence.get(c.pk, ""), open_chats=c.open_chats)
+            for c in colleagues
+        ],
+        divisions=list(Division.objects.order_by("name", "pk")),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_actions
 
 app_name = "chats"
 
@@ -30,4 +30,21 @@ urlpatterns = [
     ),
     path("inbox/m/<int:message_id>/retry", views.message_retry_view, name="message_retry"),
     path("inbox/m/<int:message_id>/attachment", views.message_attachment, name="attachment"),
+    # Conversation actions (chats/views_actions.py)
+    path("inbox/new", views_actions.new_chat, name="new_chat"),
+    path(
+        "inbox/c/<int:conversation_id>/transfer",
+        views_actions.conversation_transfer_view,
+        name="conversation_transfer",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/hand-back",
+        views_actions.conversation_hand_back_view,
+        name="conversation_hand_back",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/labels",
+        views_actions.conversation_labels_view,
+        name="conversation_labels",
+    ),
 ]

@@ -25,6 +25,7 @@ from .selectors import (
     conversation_get_for_agent,
     conversation_page_for_agent,
     conversation_tab_counts_for_agent,
+    label_list,
     message_get_for_agent,
     message_get_in_thread,
     message_get_readable_by_agent,
@@ -54,8 +55,16 @@ def _list_params(request) -> tuple[str, str]:
     return (tab if tab in TABS else "mine"), request.GET.get("q", "").strip()[:100]
 
 
-def _inbox_context(request, *, tab: str = "mine", query: str = "") -> dict:
-    page = conversation_page_for_agent(agent=request.agent, tab=tab, query=query)
+def _label_param(request) -> int | None:
+    """The inbox's label filter (`?label=<id>`); anything else means no filter."""
+    value = request.GET.get("label", "")
+    return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
+def _inbox_context(
+    request, *, tab: str = "mine", query: str = "", label: int | None = None
+) -> dict:
+    page = conversation_page_for_agent(agent=request.agent, tab=tab, query=query, label=label)
     counts = conversation_tab_counts_for_agent(
         agent_id=request.agent.pk, division_id=request.agent.division_id
     )
@@ -63,6 +72,8 @@ def _inbox_context(request, *, tab: str = "mine", query: str = "") -> dict:
         "agent": request.agent,
         "tab": tab,
         "query": query,
+        "label": label,
+        "label_choices": list(label_list()),
         "tabs": [(key, TAB_LABELS[key], counts.get(key)) for key in TABS],
         "conversations": page.conversations,
         "next_cursor": page.next_cursor,
@@ -101,20 +112,22 @@ def _thread_response(request, conversation, *, status: int = 200, **extra) -> Ht
 @agent_required
 def inbox(request):
     tab, query = _list_params(request)
+    label = _label_param(request)
     if request.htmx and request.htmx.target == "conversation-list":
         # Search as the agent types: only the list changes, the search box keeps its focus.
-        page = conversation_page_for_agent(agent=request.agent, tab=tab, query=query)
+        page = conversation_page_for_agent(agent=request.agent, tab=tab, query=query, label=label)
         return render(
             request,
             "chats/partials/conversation_list.html",
             {
                 "tab": tab,
                 "query": query,
+                "label": label,
                 "conversations": page.conversations,
                 "next_cursor": page.next_cursor,
             },
         )
-    context = _inbox_context(request, tab=tab, query=query)
+    context = _inbox_context(request, tab=tab, query=query, label=label)
     if request.htmx and request.htmx.target == "inbox-pane":
         return render(request, "chats/inbox.html#inbox_pane", context)
     context["conversation"] = None
@@ -126,11 +139,15 @@ def inbox(request):
 def conversation_list(request):
     """The list itself (resync), or with `cursor` the next page of rows (infinite scroll)."""
     tab, query = _list_params(request)
+    label = _label_param(request)
     cursor = request.GET.get("cursor", "")
-    page = conversation_page_for_agent(agent=request.agent, tab=tab, query=query, cursor=cursor)
+    page = conversation_page_for_agent(
+        agent=request.agent, tab=tab, query=query, cursor=cursor, label=label
+    )
     context = {
         "tab": tab,
         "query": query,
+        "label": label,
         "conversations": page.conversations,
         "next_cursor": page.next_cursor,
     }

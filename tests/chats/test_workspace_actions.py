@@ -356,7 +356,8 @@ def test_inbox_pages_cost_the_same_queries_at_ten_thousand_chats(
         )
     assert response.status_code == 200
     assert response.content.decode().count('class="conversation-item') == INBOX_PAGE
-    with django_assert_max_num_queries(8):
+    # The whole page: also the rows' labels and the label filter's choices, one query each.
+    with django_assert_max_num_queries(10):
         search = client.get(reverse("chats:inbox"), {"q": "Customer 99"})
     assert search.status_code == 200
 

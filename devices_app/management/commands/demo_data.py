@@ -1,4 +1,5 @@
-"""Demo data for a first run: devices, divisions, agents with fixed tokens, replies, a poll.
+"""Demo data for a first run: devices, divisions, agents with fixed tokens, replies, a poll,
+labels.
 
 Idempotent: a second run finds what the first made. Refuses to run when DEBUG is off, because
 its tokens and password are printed in the README for anyone to use.
@@ -13,6 +14,7 @@ from django.db import transaction
 from agents.models import Agent, User
 from agents.services import agent_create
 from agents.tokens import token_hash
+from chats.models import Label
 from divisions.models import Division
 from templates_app.models import Poll, QuickReply
 
@@ -59,11 +61,17 @@ QUICK_REPLIES = [
         "location_lng": "106.827153",
     },
 ]
+LABELS = [
+    {"name": "VIP", "color": Label.Color.PURPLE},
+    {"name": "Complaint", "color": Label.Color.RED},
+    {"name": "Order", "color": Label.Color.BLUE},
+    {"name": "Follow up", "color": Label.Color.YELLOW},
+]
 POLL = {"name": "How was our service today?", "choices": ["Excellent", "Good", "Could be better"]}
 
 
 class Command(BaseCommand):
-    help = "Load demo devices, divisions, agents (fixed tokens), quick replies and a poll."
+    help = "Load demo devices, divisions, agents (fixed tokens), quick replies, a poll, labels."
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
@@ -105,6 +113,8 @@ class Command(BaseCommand):
                 shortcut=spec["shortcut"], division=None, defaults=spec
             )
         Poll.objects.get_or_create(name=POLL["name"], defaults=POLL)
+        for spec in LABELS:
+            Label.objects.get_or_create(name__iexact=spec["name"], defaults=spec)
         if not User.objects.filter(username=ADMIN_USERNAME).exists():
             User.objects.create_superuser(ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD)
 
