@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_compose
 
 app_name = "chats"
 
@@ -30,4 +30,28 @@ urlpatterns = [
     ),
     path("inbox/m/<int:message_id>/retry", views.message_retry_view, name="message_retry"),
     path("inbox/m/<int:message_id>/attachment", views.message_attachment, name="attachment"),
+]
+
+# The reply box's tools (chats/views_compose.py).
+urlpatterns += [
+    path(
+        "inbox/c/<int:conversation_id>/send",
+        views_compose.conversation_send,
+        name="conversation_send",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/quick-replies",
+        views_compose.quick_reply_picker,
+        name="quick_reply_picker",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/poll",
+        views_compose.conversation_poll,
+        name="conversation_poll",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/location",
+        views_compose.conversation_location,
+        name="conversation_location",
+    ),
 ]
