@@ -48,11 +48,12 @@ def quote_snippet(message: Message) -> str:
         if line.strip():
             return Truncator(line.strip()).chars(QUOTE_SNIPPET_LENGTH)
     if message.poll_name:
-        return f"📊 {Truncator(message.poll_name).chars(QUOTE_SNIPPET_LENGTH)}"
+        return f"{gettext('Poll')}: {Truncator(message.poll_name).chars(QUOTE_SNIPPET_LENGTH)}"
     if message.location_lat is not None:
-        return f"📍 {gettext('Location')}"
+        return gettext("Location")
     if message.attachment_name or message.attachment_url or message.attachment_file:
-        return f"📎 {message.attachment_name or gettext('Attachment')}"
+        name = message.attachment_name
+        return f"{gettext('Attachment')}: {name}" if name else gettext("Attachment")
     return ""
 
 

@@ -40,6 +40,11 @@
     box.required = !carries;
   }
 
+  function chipIcon(form, name) {
+    var icon = form.querySelector("[data-chip-icon]");
+    if (icon) icon.className = "icon icon-" + name;
+  }
+
   function clearQuickReply(form) {
     form.querySelector("[data-quick-reply-id]").value = "";
     form.querySelector("[data-chip='quick-reply']").dataset.carries = "";
@@ -160,13 +165,15 @@
       }
       form.querySelector("input[name=attachment_url]").value = "";
       clearQuickReply(form);
-      showChip(form, "attachment", "📎 " + file.name + " · " + humanSize(file.size));
+      chipIcon(form, "attach");
+      showChip(form, "attachment", file.name + " · " + humanSize(file.size));
     } else {
       var link = input.value.trim();
       if (!link) { showChip(form, "attachment", ""); return; }
       form.querySelector("input[type=file][name=attachment]").value = "";
       clearQuickReply(form);
-      showChip(form, "attachment", "🔗 " + link.replace(/^https?:\/\//, ""));
+      chipIcon(form, "link");
+      showChip(form, "attachment", link.replace(/^https?:\/\//, ""));
     }
     closePanels(form);
     boxOf(form).focus();
@@ -259,8 +266,8 @@
     box.setRangeText(text, start, box.selectionStart, "end");
     closePicker(box);
     var extras = [];
-    if (option.dataset.attachment) extras.push("📎 " + option.dataset.attachment);
-    if (option.dataset.location) extras.push("📍 " + option.dataset.location);
+    if (option.dataset.attachment) extras.push(option.dataset.attachment);
+    if (option.dataset.location) extras.push(option.dataset.location);
     if (extras.length) {
       // The send goes through the template (by id): the server adds its attachment/location.
       clearAttachment(form);
@@ -510,6 +517,19 @@
       status.textContent = button.dataset.msgDenied;
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
+
+  // --- Images in the thread load lazily, after the thread was scrolled to its end ------------
+
+  // Keep the end in view when an image that was below the fold of a thread read at its end
+  // arrives (its height was not known when the thread scrolled down).
+  document.addEventListener("load", function (event) {
+    var img = event.target;
+    if (!img.matches || !img.matches(".message-image img")) return;
+    var scroller = img.closest(".thread-scroll");
+    if (!scroller) return;
+    var fromEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+    if (fromEnd - img.offsetHeight < 80) scroller.scrollTop = scroller.scrollHeight;
+  }, true);
 
   // --- The note box of a queued or resolved chat: Enter adds the note --------------------------
 
