@@ -169,7 +169,8 @@ def conversation_send(request, conversation_id: int):
     """The reply box's Send: a reply (with an attachment, a quick reply's attachment and
     location, a quote) or, in Note mode, an internal note that never reaches the customer."""
     conversation = _conversation_or_404(request, conversation_id)
-    text = request.POST.get("text", "")
+    # The box posts multipart (it may carry a file), where browsers send line breaks as CRLF.
+    text = request.POST.get("text", "").replace("\r\n", "\n")
     try:
         messages = _compose(request, conversation, text)
     except ValidationError as error:

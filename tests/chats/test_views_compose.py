@@ -101,6 +101,21 @@ def test_a_text_reply_answers_with_its_bubble_and_enqueues_one_send(
     assert [task.args for task in send_tasks()] == [[message.pk]]
 
 
+def test_line_breaks_from_a_multipart_post_are_stored_as_newlines(
+    client, mine, django_capture_on_commit_callbacks
+):
+    # The box posts multipart/form-data, where browsers send a textarea's breaks as CRLF.
+    post(
+        client,
+        "conversation_send",
+        mine,
+        {"text": "Halo Rama,\r\npaket A"},
+        django_capture_on_commit_callbacks,
+        headers=HX,
+    )
+    assert Message.objects.get().text == "Halo Rama,\npaket A"
+
+
 def test_a_quote_reply_stores_what_it_quotes_and_shows_it_above_the_text(
     client, mine, django_capture_on_commit_callbacks
 ):
