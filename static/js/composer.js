@@ -123,8 +123,11 @@
   // A panel loaded or re-shown by htmx (the poll panel, a refused poll or location): focus its
   // first field, or the first one with an error.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var panel = event.detail && event.detail.target;
-    if (!panel || !panel.matches || !panel.matches("[data-composer-tool]") || !panel.isConnected) return;
+    var target = event.detail && event.detail.target;
+    if (!target || !target.id || !/^composer-\d+-(poll|location)$/.test(target.id)) return;
+    // An outerHTML swap leaves `target` detached: the panel now in the page has its id.
+    var panel = document.getElementById(target.id);
+    if (!panel) return;
     var form = composerIn(panel);
     if (form) {
       syncQuote(form);

@@ -511,7 +511,8 @@ def test_a_saved_poll_is_sent_with_its_choices(client, mine, django_capture_on_c
     )
     html = response.content.decode()
     # The panel comes back closed, the bubble is appended.
-    assert f'<div id="composer-{mine.pk}-poll" class="composer-panel composer-tool" hidden>' in html
+    closed = f'<div id="composer-{mine.pk}-poll" class="composer-panel composer-tool"'
+    assert f'{closed} data-composer-tool="poll" hidden></div>' in html
     assert f'id="message-{message.pk}"' in html
     assert response["HX-Trigger"] == "sapa:sent"
     assert [task.args for task in send_tasks()] == [[message.pk]]
