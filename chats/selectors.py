@@ -54,7 +54,13 @@ def message_get_for_agent(*, agent_id: int, division_id: int, message_id: int) -
     ).values("pk")
     return (
         Message.objects.filter(pk=message_id, conversation_id__in=conversation_ids)
-        .select_related("conversation", "sender_agent", "poll_vote_for")
+        .select_related(
+            "conversation",
+            "sender_agent",
+            "poll_vote_for",
+            "quoted__sender_agent",
+            "quoted__conversation__contact",
+        )
         .first()
     )
 
@@ -211,9 +217,14 @@ def message_page_for_conversation(
             Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, pk__lt=before.pk)
         )
     rows = list(
-        messages.select_related("sender_agent", "poll_vote_for", "conversation").order_by(
-            "-created_at", "-id"
-        )[: THREAD_PAGE + 1]
+        # The quoted message and its author come along: a bubble shows what it quotes.
+        messages.select_related(
+            "sender_agent",
+            "poll_vote_for",
+            "conversation",
+            "quoted__sender_agent",
+            "quoted__conversation__contact",
+        ).order_by("-created_at", "-id")[: THREAD_PAGE + 1]
     )
     has_older = len(rows) > THREAD_PAGE
     rows = rows[:THREAD_PAGE]

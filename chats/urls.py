@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_actions
+from . import views, views_actions, views_compose
 
 app_name = "chats"
 
@@ -46,5 +46,29 @@ urlpatterns = [
         "inbox/c/<int:conversation_id>/labels",
         views_actions.conversation_labels_view,
         name="conversation_labels",
+    ),
+]
+
+# The reply box's tools (chats/views_compose.py).
+urlpatterns += [
+    path(
+        "inbox/c/<int:conversation_id>/send",
+        views_compose.conversation_send,
+        name="conversation_send",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/quick-replies",
+        views_compose.quick_reply_picker,
+        name="quick_reply_picker",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/poll",
+        views_compose.conversation_poll,
+        name="conversation_poll",
+    ),
+    path(
+        "inbox/c/<int:conversation_id>/location",
+        views_compose.conversation_location,
+        name="conversation_location",
     ),
 ]

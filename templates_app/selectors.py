@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
-from .models import QuickReply
+from .models import Poll, QuickReply
 
 if TYPE_CHECKING:
     from agents.models import Agent
@@ -48,6 +48,23 @@ def quick_reply_list_for_agent(*, agent: Agent, query: str = "") -> QuerySet[Qui
         )
         .order_by("match_rank", "shortcut", F("division_id").asc(nulls_last=True), "pk")
     )
+
+
+def quick_reply_get_for_agent(*, agent: Agent, quick_reply_id: int) -> QuickReply | None:
+    """One template the agent may use now (active, global or their division's, not hidden by a
+    division template of the same shortcut), else None."""
+    return quick_reply_list_for_agent(agent=agent).filter(pk=quick_reply_id).first()
+
+
+def poll_list_for_agent(*, agent: Agent) -> QuerySet[Poll]:
+    """Active saved polls the agent may send: global ones and their division's, by question."""
+    return Poll.objects.filter(
+        Q(division__isnull=True) | Q(division_id=agent.division_id), is_active=True
+    ).order_by("name", "pk")
+
+
+def poll_get_for_agent(*, agent: Agent, poll_id: int) -> Poll | None:
+    return poll_list_for_agent(agent=agent).filter(pk=poll_id).first()
 
 
 class PollVoter(NamedTuple):
