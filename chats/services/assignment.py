@@ -214,6 +214,8 @@ def conversation_assign(
     rng: random.Random | None = None,
     announce: bool = True,
     exclude_agent_ids: Collection[int] = (),
+    inserted_here: bool = False,
+    first_contact: bool = False,
 ) -> Agent | None:
     """Give a conversation without an agent one by its division's rotation, or leave it queued.
 
@@ -234,15 +236,24 @@ def conversation_assign(
     `announce=False` leaves the push to the caller: the inbound flow announces the new chat with
     its first message, so the agent's page renders it once.
 
-    Locks the division's pool row (see `rotation_state_lock`) for the rest of the caller's
-    transaction. `rng` is for tests.
+    Shortcuts for a caller that knows more (the inbound flow, one webhook at a time):
+    `inserted_here` says the caller inserted the conversation in its current transaction, so
+    no other transaction can have assigned it and the re-read under the lock is skipped;
+    `first_contact` says the contact itself was created there, so it has no previous agent.
+
+    `conversation` is updated in place (agent, status, assigned_at). Locks the division's pool
+    row (see `rotation_state_lock`) for the rest of the caller's transaction. `rng` is for tests.
     """
     division = Division.objects.get(pk=conversation.division_id)
     pool = _pool_read(division)
-    previous = _previous_agent_id(conversation) if trigger in _STICKY_TRIGGERS else None
+    previous = None
+    if trigger in _STICKY_TRIGGERS and not first_contact:
+        previous = _previous_agent_id(conversation)
     state = rotation_state_lock(pool=division_pool(division.pk))
-    # Under the lock: a drain in another process may have assigned it since the caller read it.
-    conversation.refresh_from_db(fields=["agent", "status"])
+    if not inserted_here:
+        # Under the lock: a drain in another process may have assigned it since the caller
+        # read it.
+        conversation.refresh_from_db(fields=["agent", "status"])
     if conversation.agent_id is not None:
         return conversation.agent
     if conversation.status == Conversation.Status.RESOLVED:

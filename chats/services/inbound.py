@@ -113,8 +113,14 @@ def _stored_key(key: str) -> str:
     return key
 
 
-def _contact_for(*, device: Device, event: IncomingMessage) -> Contact:
-    contact, created = Contact.objects.get_or_create(
+def _contact_for(*, device: Device, event: IncomingMessage) -> tuple[Contact, bool]:
+    """The sender's contact, locked for the rest of the transaction, and whether it is new.
+
+    One query for a known contact: the lookup itself takes the row lock (`SELECT … FOR UPDATE`
+    on PostgreSQL; SQLite's IMMEDIATE transaction already serializes writers). A contact
+    inserted here is invisible to other transactions until commit, so it needs no lock.
+    """
+    contact, created = Contact.objects.select_for_update().get_or_create(
         device=device,
         address=event.sender,
         defaults={
@@ -133,7 +139,7 @@ def _contact_for(*, device: Device, event: IncomingMessage) -> Contact:
     ):
         contact.name = event.sender_name
         contact.save(update_fields=["name"])
-    return contact
+    return contact, created
 
 
 def message_receive(*, device: Device, event: IncomingMessage) -> Message:
@@ -159,19 +165,23 @@ def message_receive(*, device: Device, event: IncomingMessage) -> Message:
 
 @transaction.atomic
 def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Message:
-    contact = _contact_for(device=device, event=event)
-    contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    # Re-check under the lock: a concurrent delivery of this message may have just committed.
-    duplicate = _existing_duplicate(device=device, key=key)
-    if duplicate is not None:
-        return duplicate
-
-    conversation = (
-        Conversation.objects.select_related("division")
-        .exclude(status=Conversation.Status.RESOLVED)
-        .filter(contact=contact)
-        .first()
-    )
+    contact, new_contact = _contact_for(device=device, event=event)
+    # A contact created just now has no messages and no conversations, committed or not (a
+    # concurrent delivery of the same message would have had to create it first): the
+    # re-check and the lookups below only matter for a contact that already existed.
+    conversation = None
+    if not new_contact:
+        # Re-check under the lock: a concurrent delivery of this message may have just
+        # committed.
+        duplicate = _existing_duplicate(device=device, key=key)
+        if duplicate is not None:
+            return duplicate
+        conversation = (
+            Conversation.objects.select_related("division")
+            .exclude(status=Conversation.Status.RESOLVED)
+            .filter(contact=contact)
+            .first()
+        )
     opened = conversation is None
     if opened:
         conversation = Conversation.objects.create(
@@ -220,12 +230,20 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
     waiting = conversation.status == Conversation.Status.QUEUED
     if conversation.agent_id is None and (opened or not waiting):
         returning = (
-            opened and contact.conversations.filter(status=Conversation.Status.RESOLVED).exists()
+            opened
+            and not new_contact
+            and contact.conversations.filter(status=Conversation.Status.RESOLVED).exists()
         )
         trigger = AssignmentLog.Trigger.RETURNING if returning else AssignmentLog.Trigger.NEW_CHAT
         # The message.created push below announces the new chat to its agent (or the queue).
-        conversation_assign(conversation=conversation, trigger=trigger, announce=False)
-        conversation.refresh_from_db(fields=["agent", "status", "assigned_at"])
+        # conversation_assign updates `conversation` in place (agent, status, assigned_at).
+        conversation_assign(
+            conversation=conversation,
+            trigger=trigger,
+            announce=False,
+            inserted_here=opened,
+            first_contact=new_contact,
+        )
         new_chat = True
 
     updates = {"last_activity_at": now, "last_message_preview": _preview(message)}
