@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
+from .timezones import time_zone_choices
+
 
 class AgentLoginForm(forms.Form):
     device_number = forms.CharField(
@@ -38,3 +40,19 @@ class AgentLoginForm(forms.Form):
             if self.user is None:
                 raise forms.ValidationError(self.error_message, code="invalid_login")
         return cleaned
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        help_text=_("Dates and times in the workspace are shown in this zone."),
+        error_messages={
+            "invalid_choice": _(
+                "“%(value)s” is not a time zone. Choose one from the list, e.g. Asia/Jakarta."
+            )
+        },
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zone_choices()
