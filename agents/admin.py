@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from .forms import TimeZoneForm
 from .models import Agent, User
 from .services import (
     agent_create,
@@ -58,6 +59,7 @@ class AgentAdmin(admin.ModelAdmin):
             # Left out of a post, it is the desk's zone, as for an agent created in code.
             return forms.TypedChoiceField(
                 label=db_field.verbose_name,
+                error_messages={"invalid_choice": TimeZoneForm.invalid_choice_message},
                 help_text=db_field.help_text,
                 choices=time_zone_choices(),
                 initial=db_field.get_default(),

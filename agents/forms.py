@@ -43,14 +43,13 @@ class AgentLoginForm(forms.Form):
 
 
 class TimeZoneForm(forms.Form):
+    invalid_choice_message = _(
+        "“%(value)s” is not a time zone. Choose one from the list, e.g. Asia/Jakarta."
+    )
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         help_text=_("Dates and times in the workspace are shown in this zone."),
-        error_messages={
-            "invalid_choice": _(
-                "“%(value)s” is not a time zone. Choose one from the list, e.g. Asia/Jakarta."
-            )
-        },
+        error_messages={"invalid_choice": invalid_choice_message},
     )
 
     def __init__(self, *args, **kwargs) -> None:
