@@ -122,9 +122,10 @@
       select.focus();
       return;
     }
-    // A click outside the open Preferences menu closes it.
-    var menu = document.getElementById("prefs-menu");
+    // A click elsewhere closes the open Preferences menu and the hint.
+    var menu = document.getElementById("prefs-menu"), hint = document.getElementById("notify-hint");
     if (menu && menu.open && !menu.contains(target)) menu.open = false;
+    if (hint && !hint.hidden && !hint.contains(target)) showHint(false);
   });
   document.addEventListener("keydown", function (event) {
     var menu = document.getElementById("prefs-menu");
@@ -133,11 +134,8 @@
       menu.querySelector("summary").focus();
     }
   });
-  // The bell was pressed: its form came back with the new state.
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail && event.detail.target;
-    if (target && target.id === "mute-switch") refreshControls();
-  });
+  // The bell's form comes back with the new state after a press.
+  document.addEventListener("htmx:afterSettle", refreshControls);
 
   // Show the browser's own zone beside the agent's when they differ; choosing it is up to them.
   function suggestBrowserZone() {
