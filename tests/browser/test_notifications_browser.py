@@ -89,7 +89,8 @@ def test_notifications_count_alert_and_open_the_chat(stack, desk, artifacts):  #
 
         # A new chat while no chat is open: notification, and the title counts it.
         webhook(stack, device, "incoming", message_from("Rama", "6282100000002", "Halo", 1))
-        expect(page.locator("#conversation-list .conversation-item", has_text="Rama")).to_have_count(1)
+        rama = page.locator("#conversation-list .conversation-item", has_text="Rama")
+        expect(rama).to_have_count(1)
         expect(page).to_have_title("(1) Inbox · Sapa")
         signals = page.evaluate("window.sapaSignals")
         assert [(s["kind"], s["counted"], s["desktop"]) for s in signals] == [
