@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
-from .timezones import time_zone_choices
+from .timezones import time_zone_choices, time_zone_choices_short
 
 
 class AgentLoginForm(forms.Form):
@@ -52,6 +52,13 @@ class TimeZoneForm(forms.Form):
         error_messages={"invalid_choice": invalid_choice_message},
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, short: bool = False, **kwargs) -> None:
+        """`short`: Indonesia's zones and the agent's own only, for the header's menu on every
+        page (the full list is ~600 options); the preferences page has them all."""
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices()
+        self.short = short
+        self.fields["time_zone"].choices = (
+            time_zone_choices_short(current=self.initial.get("time_zone", ""))
+            if short
+            else time_zone_choices()
+        )

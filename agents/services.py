@@ -39,7 +39,8 @@ def agent_create(
 ) -> AgentWithToken:
     """Create an agent and its user. Returns the clear token: it is never stored or shown again.
 
-    `token` is only for demo data, which needs fixed, printable logins.
+    `token` is only for demo data, which needs fixed, printable logins. `time_zone` defaults to
+    the desk's (settings.TIME_ZONE); an unknown name raises ValidationError.
     """
     token = token or token_generate()
     user = User(username=_username_for(name), first_name=name[:150])

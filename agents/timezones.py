@@ -45,11 +45,25 @@ def time_zone_names() -> frozenset[str]:
     return frozenset(names | {"UTC", settings.TIME_ZONE})
 
 
+def _indonesia() -> tuple[str, list[tuple[str, str]]]:
+    return (
+        _("Indonesia"),
+        [(name, label) for name, label in INDONESIA if name in time_zone_names()],
+    )
+
+
 def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """Grouped choices for a select: Indonesia first, then every zone by name."""
-    indonesia = [(name, label) for name, label in INDONESIA if name in time_zone_names()]
     others = [(name, name.replace("_", " ")) for name in sorted(time_zone_names())]
-    return [(_("Indonesia"), indonesia), (_("All time zones"), others)]
+    return [_indonesia(), (_("All time zones"), others)]
+
+
+def time_zone_choices_short(*, current: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Indonesia's zones, and `current` when it is another one."""
+    groups = [_indonesia()]
+    if current and current not in dict(INDONESIA):
+        groups.append((_("Your time zone"), [(current, current.replace("_", " "))]))
+    return groups
 
 
 def validate_time_zone(value: str) -> None:

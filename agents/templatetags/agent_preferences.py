@@ -11,8 +11,8 @@ register = template.Library()
 
 @register.simple_tag
 def time_zone_form(agent) -> TimeZoneForm | None:
-    """An unbound time-zone form showing the agent's zone; ids prefixed so the header's copy
-    never clashes with the preferences page's own form."""
+    """The header's short time-zone form showing the agent's zone; ids prefixed so it never
+    clashes with the preferences page's own form."""
     if agent is None:
         return None
-    return TimeZoneForm(initial={"time_zone": agent.time_zone}, auto_id="prefs-%s")
+    return TimeZoneForm(initial={"time_zone": agent.time_zone}, auto_id="prefs-%s", short=True)

@@ -72,6 +72,16 @@ def test_the_inbox_header_shows_the_bell_state_and_the_controls(ani):
     assert "js/notify.js" in html and "css/notify.css" in html
 
 
+def test_the_header_offers_indonesias_zones_and_the_agents_own(ani):
+    Agent.objects.filter(pk=ani.agent.pk).update(time_zone="Europe/Berlin")
+    html = logged_in(ani).get(reverse("chats:inbox")).content.decode()
+    assert '<option value="Asia/Jayapura">' in html
+    assert '<option value="Europe/Berlin" selected>' in html
+    # The full list (~600) is on the preferences page only, one link away.
+    assert "Africa/Abidjan" not in html
+    assert "More time zones" in html and reverse("agents:preferences") in html
+
+
 def test_the_bell_refuses_a_bad_value_and_changes_nothing(ani):
     response = logged_in(ani).post(reverse("agents:mute"), {"muted": "yes"})
     assert response.status_code == 400
