@@ -53,8 +53,11 @@ def _indonesia() -> tuple[str, list[tuple[str, str]]]:
 
 
 def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Grouped choices for a select: Indonesia first, then every zone by name."""
-    others = [(name, name.replace("_", " ")) for name in sorted(time_zone_names())]
+    """Grouped choices for a select: Indonesia first, then every other zone by name (each value
+    once, so a select marks one option as chosen)."""
+    others = [
+        (name, name.replace("_", " ")) for name in sorted(time_zone_names() - set(dict(INDONESIA)))
+    ]
     return [_indonesia(), (_("All time zones"), others)]
 
 

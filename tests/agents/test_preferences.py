@@ -121,6 +121,10 @@ def test_the_agent_sets_their_time_zone(ani):
     client = logged_in(ani)
     page = client.get(reverse("agents:preferences")).content.decode()
     assert '<option value="Asia/Makassar"' in page and "Central Indonesia (WITA)" in page
+    main = page.split('<main id="main"', 1)[1]  # the header's menu has a short list too
+    assert main.count('<option value="Asia/Jakarta"') == 1
+    assert main.count(" selected>") == 1 and '<option value="Asia/Jakarta" selected>' in main
+    assert '<option value="Africa/Abidjan">' in main
     response = client.post(
         reverse("agents:preferences"), {"time_zone": "Asia/Makassar", "next": "/inbox?tab=mine"}
     )
