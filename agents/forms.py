@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
+from .timezones import time_zone_choices, time_zone_choices_short
+
 
 class AgentLoginForm(forms.Form):
     device_number = forms.CharField(
@@ -38,3 +40,25 @@ class AgentLoginForm(forms.Form):
             if self.user is None:
                 raise forms.ValidationError(self.error_message, code="invalid_login")
         return cleaned
+
+
+class TimeZoneForm(forms.Form):
+    invalid_choice_message = _(
+        "“%(value)s” is not a time zone. Choose one from the list, e.g. Asia/Jakarta."
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        help_text=_("Dates and times in the workspace are shown in this zone."),
+        error_messages={"invalid_choice": invalid_choice_message},
+    )
+
+    def __init__(self, *args, short: bool = False, **kwargs) -> None:
+        """`short`: Indonesia's zones and the agent's own only, for the header's menu on every
+        page (the full list is ~600 options); the preferences page has them all."""
+        super().__init__(*args, **kwargs)
+        self.short = short
+        self.fields["time_zone"].choices = (
+            time_zone_choices_short(current=self.initial.get("time_zone", ""))
+            if short
+            else time_zone_choices()
+        )

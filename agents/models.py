@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .timezones import default_time_zone, validate_time_zone
+
 
 class User(AbstractUser):
     """Staff log in with a username and password; agents through their Agent (device + token)."""
@@ -48,6 +50,21 @@ class Agent(models.Model):
         help_text=_("Overrides the division's limit for this agent. Empty uses the division's."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Preferences the agent sets in the workspace header (an admin may set them too).
+    notifications_muted = models.BooleanField(
+        _("notifications muted"),
+        default=False,
+        help_text=_(
+            "No sound and no desktop notifications; the tab title still counts new messages."
+        ),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_("Dates and times in the workspace are shown in this zone."),
+    )
 
     class Meta:
         ordering = ["name"]

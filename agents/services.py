@@ -10,6 +10,7 @@ from django.utils import timezone
 from chats import realtime
 
 from .models import Agent, User
+from .timezones import validate_time_zone
 from .tokens import token_generate, token_hash
 
 
@@ -34,10 +35,12 @@ def agent_create(
     division,
     max_open_chats: int | None = None,
     token: str | None = None,
+    time_zone: str | None = None,
 ) -> AgentWithToken:
     """Create an agent and its user. Returns the clear token: it is never stored or shown again.
 
-    `token` is only for demo data, which needs fixed, printable logins.
+    `token` is only for demo data, which needs fixed, printable logins. `time_zone` defaults to
+    the desk's (settings.TIME_ZONE); an unknown name raises ValidationError.
     """
     token = token or token_generate()
     user = User(username=_username_for(name), first_name=name[:150])
@@ -54,6 +57,8 @@ def agent_create(
         token_hint=token[-4:],
         token_created_at=timezone.now(),
     )
+    if time_zone:
+        agent.time_zone = time_zone
     agent.full_clean()
     agent.save()
     return AgentWithToken(agent=agent, token=token)
@@ -97,3 +102,31 @@ def agent_sockets_regroup(*, agent: Agent) -> None:
     at connect, so close them (on commit); the page reconnects, joins the right groups and
     resynchronizes. HTTP needs nothing: each request re-reads the agent."""
     realtime.publish_on_commit(realtime.agent_group(agent.pk), {"type": "session.regroup"})
+
+
+# --- Workspace preferences (notifications, time zone) ------------------------------------------
+@transaction.atomic
+def agent_notifications_set_muted(*, agent: Agent, muted: bool) -> Agent:
+    """Mute or unmute the agent's sound and desktop notifications (the tab-title count and the
+    unread counters keep working). Pages read the state from the header they render; open tabs
+    follow at their next load. Idempotent."""
+    agent.notifications_muted = muted
+    agent.save(update_fields=["notifications_muted"])
+    return agent
+
+
+@transaction.atomic
+def agent_time_zone_set(*, agent: Agent, time_zone: str) -> Agent:
+    """Set the zone the workspace shows the agent's dates and times in.
+
+    Raises ValidationError (nothing changed) for a name that is not in the tz database. A change
+    closes the agent's open sockets on commit (`agent_sockets_regroup`): they render pushes in
+    the zone read at connect, and reconnecting picks the new one and resynchronizes the page.
+    """
+    validate_time_zone(time_zone)
+    if agent.time_zone == time_zone:
+        return agent
+    agent.time_zone = time_zone
+    agent.save(update_fields=["time_zone"])
+    agent_sockets_regroup(agent=agent)
+    return agent

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from agents import presence
 from agents.selectors import agent_get_for_user
+from agents.timezones import agent_time_zone
 
 from . import live, realtime
 from .services.assignment import queue_drain
@@ -81,8 +82,8 @@ class AgentConsumer(_GroupsConsumer):
             division_id=self.agent.division_id,
             device_id=self.agent.device_id,
             language=live.language_from_scope(self.scope),
-            # Agents have no time zone of their own yet: the desk's.
-            time_zone=settings.TIME_ZONE,
+            # Read once: a change of zone closes the agent's sockets (agent_time_zone_set).
+            time_zone=agent_time_zone(self.agent),
         )
         await self.join(
             [
@@ -158,10 +159,12 @@ class AgentConsumer(_GroupsConsumer):
         await self.send_html(html)
 
     async def message_created(self, event: realtime.MessageCreated) -> None:
+        # Every new message is a candidate signal; the render keeps only a customer's message
+        # in a chat of this agent's.
         await self._conversation(
             event,
             message_id=event["message_id"],
-            signal="new-chat" if event.get("new_chat") else "",
+            signal=live.SIGNAL_NEW_CHAT if event.get("new_chat") else live.SIGNAL_MESSAGE,
         )
 
     async def message_status_changed(self, event: realtime.MessageStatusChanged) -> None:
@@ -179,10 +182,10 @@ class AgentConsumer(_GroupsConsumer):
     async def conversation_assigned(self, event: realtime.ConversationAssigned) -> None:
         # A chat handed to this agent (queue drain, transfer) is news to them.
         mine = event.get("agent_id") == self.viewer.agent_id
-        await self._conversation(event, signal="new-chat" if mine else "")
+        await self._conversation(event, signal=live.SIGNAL_ASSIGNED if mine else "")
 
     async def conversation_queued(self, event: realtime.ConversationQueued) -> None:
-        await self._conversation(event, signal="new-chat")
+        await self._conversation(event, signal=live.SIGNAL_NEW_CHAT)
 
     async def conversation_updated(self, event: realtime.ConversationUpdated) -> None:
         await self._conversation(event)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation.trans_real import (
@@ -18,7 +19,9 @@ from django.utils.translation.trans_real import (
 )
 
 from devices_app.models import Device
+from rotation.models import AssignmentLog, LogNote
 
+from .models import Message
 from .selectors import (
     conversation_get_for_agent,
     conversation_tab_counts_for_agent,
@@ -81,11 +84,99 @@ def _gone(viewer: Viewer, conversation_id: int) -> str:
     ) + _tab_counts(viewer)
 
 
+# Signals: what a push means to its viewer, for static/js/notify.js (sound, desktop notification,
+# tab-title count). The consumer passes a hint; the kind is decided here, per viewer, after the
+# permission check: a message only when it is a customer's message in a chat assigned to the
+# viewer; an assignment is a transfer when the conversation's latest log row says so.
+SIGNAL_MESSAGE = "message"
+SIGNAL_NEW_CHAT = "new-chat"
+SIGNAL_ASSIGNED = "assigned"  # a hint only: becomes "transfer" or "new-chat"
+SIGNAL_TRANSFER = "transfer"
+
+
+def _latest_assignment(conversation_id: int) -> AssignmentLog | None:
+    return (
+        AssignmentLog.objects.filter(conversation_id=conversation_id)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _transferred_by(log: AssignmentLog) -> dict:
+    """Who handed the chat over, from what the transfer left behind (the transfer event carries
+    ids only): a supervisor when the log says so, else the transfer's note's author, else the
+    agent who had the chat before (an agent may only transfer their own chats). No name when it
+    cannot be told."""
+    if LogNote.BY_STAFF in log.note.split(";"):
+        return {"by_staff": True, "by_name": ""}
+    return {"by_staff": False, "by_name": _transferring_agent_name(log)}
+
+
+def _transferring_agent_name(log: AssignmentLog) -> str:
+    note = (
+        Message.objects.filter(
+            conversation_id=log.conversation_id,
+            direction=Message.Direction.NOTE,
+            created_at__gte=log.created_at,
+        )
+        .select_related("sender_agent")
+        .order_by("created_at", "id")
+        .first()
+    )
+    if note is not None:
+        return note.sender_agent.name if note.sender_agent else note.author_name
+    previous = (
+        AssignmentLog.objects.filter(conversation_id=log.conversation_id, agent__isnull=False)
+        .filter(Q(created_at__lt=log.created_at) | Q(created_at=log.created_at, id__lt=log.pk))
+        .select_related("agent")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if previous is None or previous.agent_id == log.agent_id:
+        return ""
+    return previous.agent.name
+
+
+def _signal(viewer: Viewer, conversation, hint: str, message) -> str:
+    if hint == SIGNAL_MESSAGE:
+        if (
+            message is None
+            or message.direction != Message.Direction.IN
+            or conversation.agent_id != viewer.agent_id
+            or conversation.status != conversation.Status.OPEN
+        ):
+            return ""
+        context = {"kind": SIGNAL_MESSAGE, "seq": f"message-{message.pk}", "message": message}
+    elif hint == SIGNAL_ASSIGNED:
+        if conversation.agent_id != viewer.agent_id:
+            return ""
+        log = _latest_assignment(conversation.pk)
+        seq = f"{conversation.pk}-{log.pk if log else 0}"
+        if log is not None and log.trigger == AssignmentLog.Trigger.TRANSFER:
+            context = {
+                "kind": SIGNAL_TRANSFER,
+                "seq": f"transfer-{seq}",
+                **_transferred_by(log),
+            }
+        else:
+            context = {"kind": SIGNAL_NEW_CHAT, "seq": f"new-chat-{seq}"}
+    elif hint == SIGNAL_NEW_CHAT:
+        context = {
+            "kind": SIGNAL_NEW_CHAT,
+            "seq": f"new-chat-{conversation.pk}-{message.pk if message else 0}",
+            "message": message,
+        }
+    else:
+        return ""
+    return _render(viewer, "signal", {"conversation": conversation, **context})
+
+
 def render_conversation(
     viewer: Viewer, *, conversation_id: int, message_id: int | None = None, signal: str = ""
 ) -> str:
-    """The conversation's inbox row (moved to the top), the new message bubble if any, and the
-    new-chat signal if asked; or the removal fragments when the viewer may not see it."""
+    """The conversation's inbox row (moved to the top), the new message bubble if any, and a
+    signal for the page's notifications when `signal` (a SIGNAL_* hint) applies to this viewer;
+    or the removal fragments when the viewer may not see it."""
     conversation = conversation_get_for_agent(
         agent_id=viewer.agent_id, division_id=viewer.division_id, conversation_id=conversation_id
     )
@@ -97,6 +188,7 @@ def render_conversation(
     else:
         html = [_render(viewer, "conversation", {"conversation": conversation})]
     html.append(_tab_counts(viewer))
+    message = None
     if message_id is not None:
         message = message_get_for_agent(
             agent_id=viewer.agent_id, division_id=viewer.division_id, message_id=message_id
@@ -104,17 +196,7 @@ def render_conversation(
         if message is not None:
             html.append(_render(viewer, "message", {"message": message}))
     if signal:
-        html.append(
-            _render(
-                viewer,
-                "signal",
-                {
-                    "conversation": conversation,
-                    "kind": signal,
-                    "seq": f"{signal}-{conversation_id}-{message_id or 0}",
-                },
-            )
-        )
+        html.append(_signal(viewer, conversation, signal, message))
     return "".join(html)
 
 

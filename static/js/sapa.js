@@ -180,39 +180,7 @@
   });
   document.addEventListener("DOMContentLoaded", function () { markActive(); scrollThread(); });
 
-  // The new-chat signal: the consumer replaces #live-signal; turn it into a DOM event the page
-  // can build on, a title counter, and a desktop notification when the user allowed them.
-  // One chat may be announced twice (its first message and its assignment): one signal per
-  // conversation within a few seconds.
-  var lastSignal = null, lastByConversation = {}, unseen = 0, baseTitle = document.title;
-  document.addEventListener("htmx:wsAfterMessage", function () {
-    var signal = document.getElementById("live-signal");
-    if (!signal || !signal.dataset.seq || signal.dataset.seq === lastSignal) return;
-    lastSignal = signal.dataset.seq;
-    var now = Date.now(), id = signal.dataset.conversationId;
-    if (lastByConversation[id] && now - lastByConversation[id] < 5000) return;
-    lastByConversation[id] = now;
-    document.dispatchEvent(new CustomEvent("sapa:new-chat", { detail: Object.assign({}, signal.dataset) }));
-    if (document.hidden) {
-      unseen += 1;
-      document.title = "(" + unseen + ") " + baseTitle;
-    }
-    if (window.Notification && Notification.permission === "granted" && document.hidden) {
-      var note = new Notification(signal.dataset.title || "Sapa", { body: signal.dataset.body || "", tag: "sapa-" + signal.dataset.conversationId });
-      note.onclick = function () { window.focus(); note.close(); };
-    }
-  });
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden) { unseen = 0; document.title = baseTitle; }
-  });
-  // Ask for notification permission on the first click in the workspace (browsers require a
-  // user gesture).
-  document.addEventListener("click", function ask() {
-    document.removeEventListener("click", ask);
-    if (document.getElementById("workspace-socket") && window.Notification && Notification.permission === "default") {
-      Notification.requestPermission();
-    }
-  });
+  // Notifications (sound, desktop notification, tab-title count) live in static/js/notify.js.
 
   // Error answers that carry a fragment to show: a refused reply (422) says why under the box;
   // a refused take / resolve / reopen (409) shows the pane as it is now, with the reason.

@@ -49,6 +49,6 @@ async def test_the_old_agents_page_drops_the_chat_and_the_new_agent_is_told():
     told = await new_socket.receive_from(timeout=10)
     assert f'id="conversation-{chat.pk}"' in told
     assert "Rama" in told
-    assert 'data-kind="new-chat"' in told
+    assert 'data-kind="transfer"' in told
     await old_socket.disconnect()
     await new_socket.disconnect()
