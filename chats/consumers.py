@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 
 from asgiref.sync import sync_to_async
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 
 from agents import presence
 from agents.selectors import agent_get_for_user
@@ -26,8 +28,21 @@ logger = logging.getLogger(__name__)
 def rendered(func):
     """Run a `chats.live` renderer in the thread pool. Channels' default runs every sync call of
     a process on one thread, where each push's render would queue behind the webhook views;
-    renders only read, so they may run beside them. Connections are closed after each call."""
-    return DatabaseSyncToAsync(func, thread_sensitive=False)
+    renders only read, so they may run beside them.
+
+    The connection is closed inside the call: the render runs in a copy of the caller's context,
+    where Django keeps the connection it opens, and the close that DatabaseSyncToAsync does
+    around the call does not see it. Left open, each pool thread would hold one of the
+    PostgreSQL pool's connections until it exits, and its end would not return it."""
+
+    @functools.wraps(func)
+    def render_and_close(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return DatabaseSyncToAsync(render_and_close, thread_sensitive=False)
 
 
 # Close codes in the 4000 range are ours; the page reads them to stop reconnecting.
