@@ -8,17 +8,6 @@ from agents.services import agent_create
 from tests.factories import DeviceFactory
 
 
-def pytest_configure(config):
-    """On PostgreSQL the test process runs every async test on its own event loop, whose
-    executor threads end with the test; connections those threads took from the pool are not
-    all returned, and with the production size (20) the pool runs dry part-way through the
-    suite (later tests wait out the pool timeout). The test process gets room for the whole
-    suite; the servers and workers the tests start keep the production size."""
-    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
-    if isinstance(pool, dict):
-        pool["max_size"] = 60
-
-
 @pytest.fixture(autouse=True)
 def _clean_redis():
     """Each test starts with an empty Redis (`make test` gives the suite a private server)."""
