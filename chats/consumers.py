@@ -161,7 +161,9 @@ class AgentConsumer(_GroupsConsumer):
 
     # --- end of presence -----------------------------------------------------------------------
 
-    async def _conversation(self, event: dict, *, message_id=None, signal: str = "") -> None:
+    async def _conversation(
+        self, event: dict, *, message_id=None, signal: str = "", with_counts: bool = True
+    ) -> None:
         conversation_id = event.get("conversation_id")
         if not isinstance(conversation_id, int):
             return
@@ -170,16 +172,20 @@ class AgentConsumer(_GroupsConsumer):
             conversation_id=conversation_id,
             message_id=message_id,
             signal=signal,
+            with_counts=with_counts,
         )
         await self.send_html(html)
 
     async def message_created(self, event: realtime.MessageCreated) -> None:
         # Every new message is a candidate signal; the render keeps only a customer's message
         # in a chat of this agent's.
+        new_chat = bool(event.get("new_chat"))
         await self._conversation(
             event,
             message_id=event["message_id"],
-            signal=live.SIGNAL_NEW_CHAT if event.get("new_chat") else live.SIGNAL_MESSAGE,
+            signal=live.SIGNAL_NEW_CHAT if new_chat else live.SIGNAL_MESSAGE,
+            # An appended message moves no chat between tabs: no counts to push.
+            with_counts=new_chat,
         )
 
     async def message_status_changed(self, event: realtime.MessageStatusChanged) -> None:

@@ -172,11 +172,20 @@ def _signal(viewer: Viewer, conversation, hint: str, message) -> str:
 
 
 def render_conversation(
-    viewer: Viewer, *, conversation_id: int, message_id: int | None = None, signal: str = ""
+    viewer: Viewer,
+    *,
+    conversation_id: int,
+    message_id: int | None = None,
+    signal: str = "",
+    with_counts: bool = True,
 ) -> str:
     """The conversation's inbox row (moved to the top), the new message bubble if any, and a
     signal for the page's notifications when `signal` (a SIGNAL_* hint) applies to this viewer;
-    or the removal fragments when the viewer may not see it."""
+    or the removal fragments when the viewer may not see it.
+
+    `with_counts=False` leaves out the tab counts (two COUNT queries and a render per socket)
+    for a message appended to a chat, which moves no chat between tabs; the page still
+    resynchronizes them on every (re)connect."""
     conversation = conversation_get_for_agent(
         agent_id=viewer.agent_id, division_id=viewer.division_id, conversation_id=conversation_id
     )
@@ -187,7 +196,8 @@ def render_conversation(
         html = [_render(viewer, "removed", {"conversation_id": conversation_id})]
     else:
         html = [_render(viewer, "conversation", {"conversation": conversation})]
-    html.append(_tab_counts(viewer))
+    if with_counts:
+        html.append(_tab_counts(viewer))
     message = None
     if message_id is not None:
         message = message_get_for_agent(

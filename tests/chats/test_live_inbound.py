@@ -214,3 +214,27 @@ async def test_push_is_rechecked_a_chat_transferred_away_is_removed(fonnte_devic
     assert f'hx-swap-oob="delete:#conversation-{conversation.pk}"' in frame
     assert "secret text" not in frame and "Rama" not in frame
     await socket.disconnect()
+
+
+async def test_tab_counts_come_with_a_new_chat_not_with_an_appended_message(
+    fonnte_device, sales_agents
+):
+    # An appended message moves no chat between tabs: its push skips the two COUNT queries.
+    sockets = {a.agent.pk: await open_socket(a) for a in sales_agents}
+    first = fixture("incoming_private_captured")
+    await sync_to_async(webhook)(fonnte_device, "incoming", first)
+    conversation = await sync_to_async(Conversation.objects.get)()
+    socket = sockets[conversation.agent_id]
+    frames = [await socket.receive_from(timeout=5)]
+    while 'id="message-' not in frames[-1]:
+        frames.append(await socket.receive_from(timeout=5))
+    assert any('id="inbox-tab-mine-count"' in frame for frame in frames)
+    await socket.receive_nothing(timeout=QUIET)  # the rest of the first chat's pushes
+
+    second = fixture("incoming_with_inboxid_and_timestamp")  # Rama again: "Mau pesan 2"
+    await sync_to_async(webhook)(fonnte_device, "incoming", second)
+    frame = await socket.receive_from(timeout=5)
+    assert "Mau pesan 2" in frame and f'id="conversation-{conversation.pk}"' in frame
+    assert "inbox-tab-mine-count" not in frame
+    for each in sockets.values():
+        await each.disconnect()
