@@ -9,7 +9,8 @@ the same kind of traffic as bench/ingest.py (300 customers: new chats first, the
 - the whole webhook request through Django's sync (WSGI) handler and its async (ASGI)
   handler, with the asgiref sync↔async adapter calls counted per request;
 - `/healthz` through both handlers (the same-run baseline for the request path);
-- the per-socket push render (`chats.live.render_conversation`) one consumer does per message.
+- the per-socket push render (`chats.live.render_conversation`) one consumer does per message,
+  with the tab counts (a new chat) and without (an appended message), in the same run.
 
     .venv/bin/python bench/profile_ingest.py [--messages 600] [--cprofile wsgi|asgi|service]
 """
@@ -242,13 +243,20 @@ def run(args) -> dict:
         for a in by_agent.values()
     }
 
-    def render():
+    def render(with_counts: bool):
         for message_id, conversation_id, agent_id in ids:
             live.render_conversation(
-                viewers[agent_id], conversation_id=conversation_id, message_id=message_id
+                viewers[agent_id],
+                conversation_id=conversation_id,
+                message_id=message_id,
+                with_counts=with_counts,
             )
 
-    timed("push render per socket (consumer)", len(ids), render, results)
+    # Both variants in the same run: a new chat's push carries the tab counts, an appended
+    # message's does not (chats.consumers.AgentConsumer.message_created).
+    for _ in range(2):
+        timed("push render, new chat (with tab counts)", len(ids), lambda: render(True), results)
+        timed("push render, append (no tab counts)", len(ids), lambda: render(False), results)
 
     if args.cprofile:
         out = io.StringIO()
