@@ -13,9 +13,6 @@ urlpatterns = [
     ),
     path("inbox/c/<int:conversation_id>/read", views.conversation_read, name="conversation_read"),
     path(
-        "inbox/c/<int:conversation_id>/reply", views.conversation_reply, name="conversation_reply"
-    ),
-    path(
         "inbox/c/<int:conversation_id>/take", views.conversation_take_view, name="conversation_take"
     ),
     path(

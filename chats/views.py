@@ -32,7 +32,7 @@ from .selectors import (
     message_page_for_conversation,
 )
 from .services.conversations import conversation_reopen, conversation_resolve, conversation_take
-from .services.outbound import MAX_TEXT_LENGTH, message_reply_create, message_retry
+from .services.outbound import MAX_TEXT_LENGTH, message_retry
 from .services.reading import conversation_mark_read
 
 TAB_LABELS = {"mine": _("Mine"), "queue": _("Queue"), "resolved": _("Resolved")}
@@ -196,38 +196,6 @@ def conversation_read(request, conversation_id: int):
 
 def _first_error(error: ValidationError) -> str:
     return error.messages[0] if error.messages else str(error)
-
-
-@require_POST
-@agent_required
-def conversation_reply(request, conversation_id: int):
-    """Store the reply (`queued`) and answer with its bubble at once; the send task and the
-    status pushes take it from there. The bubble carries id `message-<id>`, so the push of the
-    same message lands on it instead of adding a second one."""
-    conversation = _conversation_or_404(request, conversation_id)
-    text = request.POST.get("text", "")
-    try:
-        message = message_reply_create(conversation=conversation, agent=request.agent, text=text)
-    except ValidationError as error:
-        if not request.htmx:
-            return _thread_response(
-                request, conversation, status=422, reply_error=_first_error(error), draft=text
-            )
-        return render(
-            request,
-            "chats/partials/reply_error.html",
-            {"conversation": conversation, "reply_error": _first_error(error)},
-            status=422,
-        )
-    if not request.htmx:
-        return redirect(reverse("chats:conversation", args=[conversation.pk]))
-    response = render(
-        request,
-        "chats/partials/reply_sent.html",
-        {"message": message, "conversation": conversation},
-    )
-    response["HX-Trigger"] = "sapa:sent"
-    return response
 
 
 @require_POST

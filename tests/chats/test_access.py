@@ -69,7 +69,7 @@ def urls(conversation: Conversation, message: Message) -> list[tuple[str, str, d
         ("get", reverse("chats:conversation", args=[c]), {}),
         ("get", reverse("chats:conversation_older", args=[c]), {"before": m}),
         ("post", reverse("chats:conversation_read", args=[c]), {}),
-        ("post", reverse("chats:conversation_reply", args=[c]), {"text": "hello"}),
+        ("post", reverse("chats:conversation_send", args=[c]), {"text": "hello"}),
         ("post", reverse("chats:conversation_take", args=[c]), {}),
         ("post", reverse("chats:conversation_resolve", args=[c]), {}),
         ("post", reverse("chats:conversation_reopen", args=[c]), {}),
@@ -125,7 +125,7 @@ def test_the_assigned_agent_reaches_every_url(ani_chat, people, settings):
     assert answers[reverse("chats:conversation", args=[c])] == 200
     assert answers[reverse("chats:conversation_older", args=[c])] == 200
     assert answers[reverse("chats:conversation_read", args=[c])] == 204
-    assert answers[reverse("chats:conversation_reply", args=[c])] == 200
+    assert answers[reverse("chats:conversation_send", args=[c])] == 200
     # Not queued: nothing to take (the pane comes back with the reason).
     assert answers[reverse("chats:conversation_take", args=[c])] == 409
     assert answers[reverse("chats:conversation_resolve", args=[c])] == 200
@@ -152,7 +152,7 @@ def test_a_queued_chat_is_open_to_the_whole_division_only(fonnte_device, people,
     assert client.get(reverse("chats:conversation", args=[queued.pk])).status_code == 200
     # A colleague glancing at the queue cannot reply before taking it.
     response = client.post(
-        reverse("chats:conversation_reply", args=[queued.pk]), {"text": "hi"}, headers=HX
+        reverse("chats:conversation_send", args=[queued.pk]), {"text": "hi"}, headers=HX
     )
     assert response.status_code == 422
     assert "not assigned to you" in response.content.decode()
@@ -183,7 +183,7 @@ def test_every_workspace_post_needs_the_csrf_token(ani_chat, people):
     page = client.get(reverse("chats:conversation", args=[conversation.pk])).content.decode()
     headers = json.loads(page.split("hx-headers='", 1)[1].split("'", 1)[0])
     response = client.post(
-        reverse("chats:conversation_reply", args=[conversation.pk]),
+        reverse("chats:conversation_send", args=[conversation.pk]),
         {"text": "with token"},
         headers={**HX, **headers},
     )
@@ -227,7 +227,7 @@ async def test_socket_pushes_of_a_reply_reach_only_the_assigned_agent(ani_chat, 
     def reply():
         client = login(people["ani"])
         return client.post(
-            reverse("chats:conversation_reply", args=[conversation.pk]),
+            reverse("chats:conversation_send", args=[conversation.pk]),
             {"text": "only for Rama"},
             headers=HX,
         )

@@ -168,7 +168,7 @@ def test_reply_returns_its_bubble_at_once_with_the_id_the_push_uses(
     client = login(ani)
     with django_capture_on_commit_callbacks() as callbacks:
         response = client.post(
-            reverse("chats:conversation_reply", args=[mine.pk]),
+            reverse("chats:conversation_send", args=[mine.pk]),
             {"text": "Halo <b>Rama</b>\nbaris dua"},
             headers=HX,
         )
@@ -187,7 +187,7 @@ def test_a_refused_reply_says_why_and_stores_nothing(fonnte_device, sales_agents
     ani = sales_agents[0]
     mine = chat(fonnte_device, "6282100000001", agent=ani.agent, status=OPEN)
     response = login(ani).post(
-        reverse("chats:conversation_reply", args=[mine.pk]), {"text": "   "}, headers=HX
+        reverse("chats:conversation_send", args=[mine.pk]), {"text": "   "}, headers=HX
     )
     assert response.status_code == 422
     assert f'id="reply-{mine.pk}-error"' in response.content.decode()
