@@ -534,36 +534,9 @@
     if (fromEnd - img.offsetHeight < 80) scroller.scrollTop = scroller.scrollHeight;
   }, true);
 
-  // --- The note box of a queued or resolved chat: Enter adds the note --------------------------
-
-  document.addEventListener("keydown", function (event) {
-    var box = event.target;
-    if (!box.matches || !box.matches("textarea[data-note-box]")) return;
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey && !event.metaKey) {
-      event.preventDefault();
-      if (box.value.trim()) box.form.requestSubmit();
-    }
-  });
-  document.addEventListener("input", function (event) {
-    var box = event.target;
-    if (!box.matches || !box.matches("textarea[data-note-box]")) return;
-    var rows = 1;
-    box.rows = rows;
-    while (box.scrollHeight > box.clientHeight && rows < 6) { rows += 1; box.rows = rows; }
-  });
-
   // --- One send per click for the panels, and a clean box after any send --------------------
 
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.detail.elt;
-    if (!form || !form.matches || !form.matches("form[data-composer-tool]")) return;
-    if (form.dataset.sending === "1") { event.preventDefault(); return; }
-    form.dataset.sending = "1";
-  });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var form = event.detail.elt;
-    if (form && form.matches && form.matches("form[data-composer-tool]")) delete form.dataset.sending;
-  });
+  // (The double-send guard itself is sapa.js's, for the box and its panels alike.)
 
   // After sapa.js has reset the box (a send from the box itself): the quote, chips and panels
   // go too; the Reply / Note choice stays (form.reset() would put it back to Reply).

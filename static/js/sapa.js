@@ -238,8 +238,9 @@
     if (list && window.htmx) window.htmx.trigger(list, "resync");
   });
 
-  // The reply box: Enter sends, Shift+Enter adds a line; it grows with its text; after a send
-  // it empties and keeps the focus.
+  // The reply box (and the note-only box of a queued or resolved chat): Enter sends,
+  // Shift+Enter adds a line; it grows with its text; after a send it empties and keeps the focus.
+  var TYPING_BOXES = "textarea[data-enter-sends], textarea[data-note-box]";
   // Grown through `rows`, not an inline style: the CSP forbids style attributes, and htmx
   // copies them when it settles a swapped node.
   function growComposer(box) {
@@ -252,14 +253,14 @@
   }
   document.addEventListener("keydown", function (event) {
     var box = event.target;
-    if (!box.matches || !box.matches("textarea[data-enter-sends]")) return;
+    if (!box.matches || !box.matches(TYPING_BOXES)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey && !event.metaKey) {
       event.preventDefault();
       if (box.value.trim() && box.form) box.form.requestSubmit();
     }
   });
   document.addEventListener("input", function (event) {
-    if (event.target.matches && event.target.matches("textarea[data-enter-sends]")) growComposer(event.target);
+    if (event.target.matches && event.target.matches(TYPING_BOXES)) growComposer(event.target);
   });
   document.addEventListener("sapa:sent", function (event) {
     var form = event.target && event.target.closest ? event.target.closest("form[data-composer]") : null;
@@ -270,17 +271,19 @@
     stickToEnd = true;
     scrollThread();
   });
-  // No double send while a reply is on its way.
+  // No double send while a reply (from the box or one of its panels: poll, location) is on
+  // its way.
+  var SENDING_FORMS = "form[data-composer], form[data-composer-tool]";
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.detail.elt;
-    if (form && form.matches && form.matches("form[data-composer]")) {
+    if (form && form.matches && form.matches(SENDING_FORMS)) {
       if (form.dataset.sending === "1") { event.preventDefault(); return; }
       form.dataset.sending = "1";
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
-    if (form && form.matches && form.matches("form[data-composer]")) delete form.dataset.sending;
+    if (form && form.matches && form.matches(SENDING_FORMS)) delete form.dataset.sending;
   });
 
   // The details side panel on narrower screens.
