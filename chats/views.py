@@ -55,10 +55,16 @@ def _list_params(request) -> tuple[str, str]:
     return (tab if tab in TABS else "mine"), request.GET.get("q", "").strip()[:100]
 
 
+def id_param(value: str) -> int | None:
+    """A row id posted or put in a URL by a page, or None for anything else. Not `isdigit()`:
+    it accepts "²", which `int()` refuses, and a bad id must be a clear error, never a 500."""
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdecimal() and len(value) <= 9 else None
+
+
 def _label_param(request) -> int | None:
     """The inbox's label filter (`?label=<id>`); anything else means no filter."""
-    value = request.GET.get("label", "")
-    return int(value) if value.isdigit() and len(value) <= 9 else None
+    return id_param(request.GET.get("label", ""))
 
 
 def _inbox_context(

@@ -34,6 +34,7 @@ from .views import (
     _inbox_context,
     _thread_context,
     _thread_response,
+    id_param,
 )
 
 TRANSFER_DIALOG = "chats/partials/transfer_dialog.html"
@@ -99,9 +100,10 @@ def _moved_away(request, conversation_id: int, notice: str) -> HttpResponse:
 def _target_parse(value: str) -> tuple[str, int | None]:
     """`agent:<id>` or `division:<id>` from the form's radio buttons."""
     kind, _sep, raw = value.partition(":")
-    if kind not in ("agent", "division") or not raw.isdigit() or len(raw) > 9:
+    target_id = id_param(raw)
+    if kind not in ("agent", "division") or target_id is None:
         return "", None
-    return kind, int(raw)
+    return kind, target_id
 
 
 def _transfer_context(request, conversation, *, target: str = "", note: str = "") -> dict:
@@ -197,13 +199,13 @@ def conversation_labels_view(request, conversation_id: int):
     raw = request.POST.getlist("labels")
     context = {"conversation": conversation, "mine": conversation.agent_id == request.agent.pk}
     status = 200
-    if not all(value.isdigit() and len(value) <= 9 for value in raw):
+    if any(id_param(value) is None for value in raw):
         context["labels_error"] = _("That label no longer exists.")
         status = 422
     else:
         try:
             conversation_labels_set(
-                conversation=conversation, agent=request.agent, labels=[int(v) for v in raw]
+                conversation=conversation, agent=request.agent, labels=[id_param(v) for v in raw]
             )
         except ValidationError as error:
             context["labels_error"] = _first_error(error)

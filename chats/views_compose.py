@@ -42,7 +42,7 @@ from .services.outbound import (
     message_quick_reply_create,
     message_reply_create,
 )
-from .views import _conversation_or_404, _first_error, _thread_response
+from .views import _conversation_or_404, _first_error, _thread_response, id_param
 
 # Suggestions shown at once in the "/" picker; typing narrows them.
 PICKER_SIZE = 8
@@ -56,8 +56,8 @@ def _quoted(request, conversation: Conversation) -> Message | None:
     if not raw:
         return None
     quoted = None
-    if raw.isdigit():
-        quoted = message_get_in_thread(conversation=conversation, message_id=int(raw))
+    if (message_id := id_param(raw)) is not None:
+        quoted = message_get_in_thread(conversation=conversation, message_id=message_id)
     if quoted is None:
         raise ValidationError(_("The quoted message is not part of this chat."), code="bad_quote")
     return quoted
@@ -135,8 +135,8 @@ def _compose(request, conversation: Conversation, text: str) -> list[Message]:
                 _("Send the quick reply's attachment or your own, not both."), code="two_sources"
             )
         template = None
-        if quick_reply_id.isdigit():
-            template = quick_reply_get_for_agent(agent=agent, quick_reply_id=int(quick_reply_id))
+        if (template_id := id_param(quick_reply_id)) is not None:
+            template = quick_reply_get_for_agent(agent=agent, quick_reply_id=template_id)
         if template is None:
             raise ValidationError(
                 _("This quick reply is no longer available."), code="quick_reply_gone"
@@ -211,8 +211,8 @@ def conversation_poll(request, conversation_id: int):
         quoted = _quoted(request, conversation)
         if saved_id:
             saved = None
-            if saved_id.isdigit():
-                saved = poll_get_for_agent(agent=request.agent, poll_id=int(saved_id))
+            if (poll_id := id_param(saved_id)) is not None:
+                saved = poll_get_for_agent(agent=request.agent, poll_id=poll_id)
             if saved is None:
                 raise ValidationError(_("This saved poll is no longer available."), code="gone")
             spec = poll_spec_from_saved(poll=saved)

@@ -185,6 +185,8 @@ def test_without_htmx_a_transfer_redirects_to_the_inbox(people):
         ("agent:999999", "Choose a colleague or a division to transfer to."),
         ("division:999999", "Choose a colleague or a division to transfer to."),
         ("nobody:1", "Choose a colleague or a division to transfer to."),
+        # isdigit() is true for "²", which int() refuses: a clear error, not a 500.
+        ("agent:²", "Choose a colleague or a division to transfer to."),
         ("self", "The conversation is already assigned to Ani."),
         ("inactive", "That agent is not active."),
     ],
@@ -418,7 +420,7 @@ def test_labels_are_set_from_the_side_panel(people, labels):
     assert list(chat.labels.all()) == [vip]
 
 
-@pytest.mark.parametrize("value", ["999999", "VIP", "-1"])
+@pytest.mark.parametrize("value", ["999999", "VIP", "-1", "²"])
 def test_an_unknown_label_is_refused_and_changes_nothing(people, labels, value):
     ani, _budi, _citra, chat = people
     vip, _complaint = labels

@@ -147,7 +147,7 @@ def test_quoting_a_message_of_another_chat_is_refused_and_stores_nothing(
 ):
     elsewhere = ConversationFactory(contact=ContactFactory(device=fonnte_device), status=OPEN)
     foreign = incoming(elsewhere)
-    for quoted in (str(foreign.pk), "abc"):
+    for quoted in (str(foreign.pk), "abc", "²", "9" * 5000):
         response = post(
             client,
             "conversation_send",
@@ -718,3 +718,40 @@ def test_incoming_images_preview_and_files_show_name_and_size(client, mine, sett
     assert f'<img src="{image_url}" alt="struk.jpg" loading="lazy"' in html
     assert "invoice.pdf" in html and "PDF · 1.4\xa0MB" in html
     assert client.get(image_url).status_code == 200
+
+
+@pytest.mark.parametrize("bad_id", ["²", "9" * 5000])
+def test_ids_that_are_not_plain_digits_are_clear_errors_not_crashes(
+    client, mine, bad_id, django_capture_on_commit_callbacks
+):
+    # str.isdigit() is true for "²", and int() refuses more than 4,300 digits.
+    answers = [
+        (
+            post(
+                client,
+                "conversation_send",
+                mine,
+                {"text": "x", "quick_reply": bad_id},
+                django_capture_on_commit_callbacks,
+                headers=HX,
+            ),
+            "This quick reply is no longer available.",
+        ),
+        (
+            post(
+                client,
+                "conversation_poll",
+                mine,
+                {"saved_poll": bad_id},
+                django_capture_on_commit_callbacks,
+                headers=HX,
+            ),
+            "This saved poll is no longer available.",
+        ),
+    ]
+    for response, reason in answers:
+        assert response.status_code == 422
+        assert reason in response.content.decode()
+    assert not Message.objects.filter(direction=Message.Direction.OUT).exists()
+    # The inbox's label filter ignores it rather than failing.
+    assert client.get(reverse("chats:inbox"), {"label": bad_id}).status_code == 200
