@@ -44,10 +44,13 @@
     }
   });
 
-  // A request that failed (the chat moved meanwhile: 404) closes the dialog, so the workspace's
-  // message about it is seen.
-  document.addEventListener("htmx:responseError", function () {
-    document.querySelectorAll("dialog.action-dialog[open]").forEach(function (d) { d.close(); });
+  // A request of a dialog that failed (the chat moved meanwhile: 404) closes that dialog, so the
+  // workspace's message about it is seen. Other requests failing in the background (a list
+  // resync) leave an open dialog and what the agent typed in it alone.
+  document.addEventListener("htmx:responseError", function (event) {
+    var elt = event.detail && event.detail.elt;
+    var dialog = elt && elt.closest ? elt.closest("dialog.action-dialog[open]") : null;
+    if (dialog) dialog.close();
   });
 
   // The "More" menu closes on a click elsewhere, on Escape, and once an item is chosen.

@@ -538,18 +538,21 @@
 
   // (The double-send guard itself is sapa.js's, for the box and its panels alike.)
 
-  // After sapa.js has reset the box (a send from the box itself): the quote, chips and panels
-  // go too; the Reply / Note choice stays (form.reset() would put it back to Reply).
+  // After a send: the quote it answered and the open panels go. After a send from the box itself
+  // (sapa.js has reset it) its chips go too, and the Reply / Note choice stays (form.reset()
+  // would put it back to Reply); a poll or location sent from a panel leaves the box's own
+  // attachment or quick reply in place for the agent's next send.
   document.addEventListener("sapa:sent", function (event) {
     var form = composerIn(event.target);
     if (!form) return;
+    setQuote(form, "", "", "");
+    closePanels(form);
+    if (event.target !== form) return;
     var mode = form.dataset.mode;
     var radio = form.querySelector("input[name=mode][value='" + mode + "']");
     if (radio) radio.checked = true;
-    setQuote(form, "", "", "");
     clearQuickReply(form);
     clearAttachment(form);
-    closePanels(form);
     closePicker(boxOf(form));
     applyMode(form);
   });
