@@ -310,7 +310,8 @@ def message_reply_create(
 
 def location_clean(*, latitude, longitude) -> tuple[Decimal, Decimal]:
     """Latitude in [-90, 90] and longitude in [-180, 180], as decimals of 6 places (about
-    10 cm, what the message stores). Raises ValidationError keyed by field."""
+    10 cm, what the message stores), with a decimal point or a decimal comma. Raises
+    ValidationError keyed by field."""
     errors: dict[str, ValidationError] = {}
     values: list[Decimal] = []
     for field, value, limit, message in (
@@ -318,7 +319,11 @@ def location_clean(*, latitude, longitude) -> tuple[Decimal, Decimal]:
         ("longitude", longitude, 180, _("The longitude must be a number from -180 to 180.")),
     ):
         try:
-            number = Decimal(str(value).strip())
+            typed = str(value).strip()
+            if "," in typed and "." not in typed:
+                # A decimal comma, as Indonesian agents write numbers ("-6,2088").
+                typed = typed.replace(",", ".", 1)
+            number = Decimal(typed)
         except (InvalidOperation, ValueError):
             number = None
         if number is None or not number.is_finite() or not -limit <= number <= limit:

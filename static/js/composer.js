@@ -457,7 +457,8 @@
   // --- Location panel ------------------------------------------------------------------------
 
   function coordinate(value, limit) {
-    var text = String(value || "").trim();
+    // A decimal comma ("-6,2088") is read like the server reads it.
+    var text = String(value || "").trim().replace(/^([-+]?\d+),(\d+)$/, "$1.$2");
     if (!/^[-+]?\d+(\.\d+)?$/.test(text)) return null;
     var number = Number(text);
     return Math.abs(number) <= limit ? text : null;

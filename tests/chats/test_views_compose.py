@@ -614,6 +614,36 @@ def test_a_location_is_sent_with_six_decimals(client, mine, django_capture_on_co
     assert [task.args for task in send_tasks()] == [[message.pk]]
 
 
+def test_a_location_typed_with_decimal_commas_is_read(
+    client, mine, django_capture_on_commit_callbacks
+):
+    # How Indonesian agents write numbers; a comma with a point as well stays refused.
+    response = post(
+        client,
+        "conversation_location",
+        mine,
+        {"latitude": "-6,2088", "longitude": "106,845599"},
+        django_capture_on_commit_callbacks,
+        headers=HX,
+    )
+    assert response.status_code == 200
+    message = Message.objects.get(direction=Message.Direction.OUT)
+    assert (message.location_lat, message.location_lng) == (
+        Decimal("-6.208800"),
+        Decimal("106.845599"),
+    )
+    refused = post(
+        client,
+        "conversation_location",
+        mine,
+        {"latitude": "-6,208.8", "longitude": "106.8"},
+        django_capture_on_commit_callbacks,
+        headers=HX,
+    )
+    assert refused.status_code == 422
+    assert "The latitude must be a number from -90 to 90." in refused.content.decode()
+
+
 def test_refused_coordinates_are_explained_beside_their_fields(
     client, mine, django_capture_on_commit_callbacks
 ):
