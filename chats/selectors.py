@@ -234,11 +234,16 @@ def message_page_for_conversation(
 
 def message_get_in_thread(*, conversation: Conversation, message_id: int) -> Message | None:
     """A message of this contact's history as shown in `conversation`'s thread (paging anchor)."""
-    return Message.objects.filter(
-        pk=message_id,
-        conversation__contact_id=conversation.contact_id,
-        conversation__opened_at__lte=conversation.opened_at,
-    ).first()
+    return (
+        Message.objects.filter(
+            pk=message_id,
+            conversation__contact_id=conversation.contact_id,
+            conversation__opened_at__lte=conversation.opened_at,
+        )
+        # A quoted message's bubble names its author and its contact.
+        .select_related("conversation__contact", "sender_agent")
+        .first()
+    )
 
 
 def assignment_history_for_conversation(*, conversation: Conversation) -> list:

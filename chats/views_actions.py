@@ -180,6 +180,8 @@ def conversation_hand_back_view(request, conversation_id: int):
     try:
         new_agent = conversation_hand_back(conversation=conversation, by_agent=request.agent)
     except ValidationError as error:
+        # Show the pane as it is now (a colleague may have moved the chat meanwhile).
+        conversation = _conversation_or_404(request, conversation_id)
         return _thread_response(request, conversation, status=409, action_error=_first_error(error))
     if new_agent is not None:
         notice = _("Handed back: %(name)s has it now.") % {"name": new_agent.name}
