@@ -81,19 +81,6 @@
     }
   });
 
-  // What a transfer or hand back did, said briefly in the workspace's toast (the thread pane
-  // may be hidden on a phone).
-  var noticeTimer = null;
-  document.addEventListener("sapa:notice", function (event) {
-    var box = document.getElementById("workspace-toast");
-    var text = event.detail && event.detail.text;
-    if (!box || !text) return;
-    box.textContent = text;
-    box.hidden = false;
-    window.clearTimeout(noticeTimer);
-    noticeTimer = window.setTimeout(function () { box.hidden = true; }, 6000);
-  });
-
   // With a label filter on, a pushed row belongs in the list only if it carries the label; a
   // listed row that lost it leaves (sapa.js has already taken the old node out to move it).
   document.addEventListener("htmx:oobBeforeSwap", function (event) {

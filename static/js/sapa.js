@@ -216,14 +216,20 @@
   // A click on something that is gone (a queued chat a colleague took a moment ago answers 404)
   // or a request that failed: say so briefly and bring the list up to date.
   var toastTimer = null;
-  function toast(kind) {
+  function toast(kind, text) {
     var box = document.getElementById("workspace-toast");
     if (!box) return;
-    box.textContent = box.dataset["label" + kind.charAt(0).toUpperCase() + kind.slice(1)] || "";
+    box.textContent = text || box.dataset["label" + kind.charAt(0).toUpperCase() + kind.slice(1)] || "";
     box.hidden = false;
     window.clearTimeout(toastTimer);
     toastTimer = window.setTimeout(function () { box.hidden = true; }, 6000);
   }
+  // What an action did (a transfer, a hand back: the thread pane may be hidden on a phone),
+  // said in the same toast, with the server's own words.
+  document.addEventListener("sapa:notice", function (event) {
+    var text = event.detail && event.detail.text;
+    if (text) toast("notice", text);
+  });
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     toast(status === 404 ? "gone" : "failed");
