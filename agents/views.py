@@ -14,15 +14,20 @@ from .presence import PresenceUnavailable, presence_set_away
 from .services import agent_notifications_set_muted, agent_time_zone_set
 
 
+def _next_url(request) -> str:
+    """Where to go back to: the posted (or linked) `next` when it is one of our pages."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = reverse("chats:inbox")
+    return next_url
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     form = AgentLoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend="agents.backends.AgentTokenBackend")
-        next_url = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-            next_url = "chats:inbox"
-        return redirect(next_url)
+        return redirect(_next_url(request))
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -46,9 +51,7 @@ def away_view(request):
     from chats.services.assignment import queue_drain  # chats sits above agents
 
     away = request.POST.get("away") == "1"
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = reverse("chats:inbox")
+    next_url = _next_url(request)
     try:
         presence_set_away(agent_id=request.agent.pk, away=away)
     except PresenceUnavailable:
@@ -64,14 +67,6 @@ def away_view(request):
 
 
 # --- Workspace preferences (notifications, time zone) ------------------------------------------
-def _next_url(request) -> str:
-    """Where to go back to: the posted (or linked) `next` when it is one of our pages."""
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = reverse("chats:inbox")
-    return next_url
-
-
 @require_POST
 @agent_required
 def notifications_mute_view(request):

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 
     from .models import Message
 
+# Raster types a browser shows without running code: previewed inline (the attachment view
+# serves them inline only when their bytes prove it).
+PREVIEW_IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
+
 # Fonnte's supported attachment extensions (PROTOCOLS.md §2.3).
 FONNTE_IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg"})
 FONNTE_EXTENSIONS = FONNTE_IMAGE_EXTENSIONS | {

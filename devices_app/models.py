@@ -8,8 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .phone import display_number
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp")
-
 
 def new_webhook_key() -> str:
     return secrets.token_urlsafe(24)
@@ -127,7 +125,9 @@ class SandboxMessage(models.Model):
         """The attachment link when it is an image Sapa itself serves (an agent's upload, by
         signed link): the customer page previews it like WhatsApp would. Other files stay
         links (the page's CSP loads images from Sapa only)."""
+        from chats.media import PREVIEW_IMAGE_EXTENSIONS  # chats sits above devices_app models
+
         name = (self.filename or self.url.split("?", 1)[0]).lower()
-        if name.endswith(IMAGE_EXTENSIONS) and self.url.startswith(settings.PUBLIC_BASE_URL + "/"):
-            return self.url
-        return ""
+        extension = name.rsplit(".", 1)[-1] if "." in name else ""
+        served_by_sapa = self.url.startswith(settings.PUBLIC_BASE_URL + "/")
+        return self.url if extension in PREVIEW_IMAGE_EXTENSIONS and served_by_sapa else ""

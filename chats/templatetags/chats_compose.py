@@ -6,14 +6,16 @@ from django import template
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from ..media import FONNTE_EXTENSIONS, FONNTE_UPLOAD_MAX_BYTES, extension_of
+from ..media import (
+    FONNTE_EXTENSIONS,
+    FONNTE_UPLOAD_MAX_BYTES,
+    PREVIEW_IMAGE_EXTENSIONS,
+    extension_of,
+)
 from ..models import Message
 
 register = template.Library()
 
-# Raster types a browser shows without running code (the attachment view serves them inline
-# only when their bytes prove it).
-IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
 QUOTE_SNIPPET_LENGTH = 90
 
 
@@ -27,7 +29,7 @@ def is_image(message: Message) -> bool:
     extension = message.attachment_extension or extension_of(
         message.attachment_name or message.attachment_file.name
     )
-    return extension.lower() in IMAGE_EXTENSIONS
+    return extension.lower() in PREVIEW_IMAGE_EXTENSIONS
 
 
 @register.filter
