@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from chats.services.inbound import message_receive, message_status_apply
 
 from .gateways import fonnte_webhooks as fonnte
+from .gateways.events import EventRefused
 from .models import Device
 from .services import device_connection_apply
 
@@ -93,8 +94,9 @@ def fonnte_webhook(request: HttpRequest, gateway: str, key: str, kind: str):
         data = fonnte.load_body(body, request.content_type or "")
         fonnte.check_device(data, device.number)
         event = parse(data)
-    except fonnte.ParseError as exc:
+        # The services refuse what they cannot store before writing anything.
+        result = apply(device, event)
+    except EventRefused as exc:
         logger.info("refused %s webhook for device %s: %s", kind, device.pk, exc)
         return _refuse(400, str(exc))
-    result = apply(device, event)
     return JsonResponse({"ok": True, "id": getattr(result, "pk", None)})
