@@ -13,7 +13,8 @@ import logging
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from chats.services.inbound import message_receive, message_status_apply
+from chats.services.inbound import message_receive
+from chats.services.status_early import message_status_receive
 
 from .gateways import fonnte_webhooks as fonnte
 from .gateways.events import EventRefused
@@ -68,7 +69,7 @@ HANDLERS = {
     ),
     "status": (
         fonnte.parse_status,
-        lambda device, event: message_status_apply(device=device, event=event),
+        lambda device, event: message_status_receive(device=device, event=event),
     ),
     "connect": (
         fonnte.parse_connection,
