@@ -333,6 +333,9 @@ if (
 ):
     raise ImproperlyConfigured("Send countdowns must stay under the broker's visibility timeout.")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# Visits of a public rotator link from one address per minute that take a turn; more answer 429
+# (rotation/throttle.py). 0 turns the limit off.
+ROTATOR_VISITS_PER_MINUTE = env.int("ROTATOR_VISITS_PER_MINUTE", default=20)
 
 LOGGING = {
     "version": 1,
