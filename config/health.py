@@ -21,7 +21,7 @@ from config.celery import app as celery_app
 
 # How long the probes may wait: a health check that hangs is a failed health check.
 SQLITE_WRITE_WAIT_MS = 2000
-CELERY_PING_TIMEOUT = 1.0
+CELERY_PING_TIMEOUT = 0.5
 
 
 def _sqlite_writable(connection) -> bool:
