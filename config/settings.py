@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a failed throttle check first (agents/throttle.py).
+    "agents.throttle.ThrottleUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -189,7 +191,8 @@ LOGIN_URL = "agents:login"
 LOGIN_REDIRECT_URL = "chats:inbox"
 
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# Axes' cache handler, refusing sign-ins while Redis is unreachable (agents/throttle.py).
+AXES_HANDLER = "agents.throttle.FailClosedCacheHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 # An office behind one NAT shares an IP: lock the device number at that IP, not the whole IP.
