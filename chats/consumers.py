@@ -14,6 +14,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import close_old_connections
+from redis import RedisError
 
 from agents import presence
 from agents.selectors import agent_get_for_user
@@ -51,6 +52,9 @@ CLOSE_SESSION_ENDED = 4401
 # "Service restart": htmx's ws extension reconnects after it, and every (re)connect makes the
 # page resynchronize from the database.
 CLOSE_RESYNC = 1012
+# "Try again later": the channel layer (Redis) is unreachable, so no push could reach this
+# socket; the ws extension reconnects with backoff (docs/RELIABILITY.md).
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class _GroupsConsumer(AsyncWebsocketConsumer):
@@ -58,10 +62,33 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
 
     joined: list[str]
 
-    async def join(self, groups: list[str]) -> None:
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except (RedisError, OSError):
+            if hasattr(self, "channel_name"):
+                raise
+            # Channels asks the layer for this socket's channel before connect() runs: with
+            # Redis down that fails, and the handshake would answer 500. Say "try again later".
+            logger.warning("socket refused: the channel layer is unreachable", exc_info=True)
+            if (await receive())["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
+    async def join(self, groups: list[str]) -> bool:
+        """Join `groups`; False (the socket accepted and closed with 1013, not a 500 handshake)
+        when the channel layer cannot be reached."""
         self.joined = groups
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            logger.warning("socket refused: the channel layer is unreachable", exc_info=True)
+            self.joined = []
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return False
+        return True
 
     async def disconnect(self, code: int) -> None:
         # Groups added in connect() are not discarded by Channels itself.
@@ -100,13 +127,14 @@ class AgentConsumer(_GroupsConsumer):
             # Read once: a change of zone closes the agent's sockets (agent_time_zone_set).
             time_zone=agent_time_zone(self.agent),
         )
-        await self.join(
+        if not await self.join(
             [
                 realtime.agent_group(self.agent.pk),
                 realtime.division_queue_group(self.agent.division_id),
                 realtime.device_group(self.agent.device_id),
             ]
-        )
+        ):
+            return
         await self.accept()
         await self.presence_start()
 
@@ -233,7 +261,8 @@ class StaffConsumer(_GroupsConsumer):
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
         self.language = live.language_from_scope(self.scope)
-        await self.join([realtime.STAFF_GROUP])
+        if not await self.join([realtime.STAFF_GROUP]):
+            return
         await self.accept()
 
     async def device_status_changed(self, event: realtime.DeviceStatusChanged) -> None:
