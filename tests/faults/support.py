@@ -59,11 +59,14 @@ def post_webhook(base: str, device, body: dict) -> httpx.Response:
     return httpx.post(base + hook_url(device, "incoming"), json=body, timeout=30)
 
 
-def customer_message(number: int, *, attachment: bool = False) -> dict:
+def customer_message(number: int, *, attachment: bool = False, sender: str = "") -> dict:
     """A distinct incoming message (its own inboxid and text), with or without a file."""
     name = "incoming_attachment" if attachment else "incoming_private_captured"
     text = f"pesan {number}"
-    return fixture(name, message=text, pesan=text, inboxid=900000 + number)
+    body = fixture(name, message=text, pesan=text, inboxid=900000 + number)
+    if sender:
+        body.update(sender=sender, pengirim=sender)
+    return body
 
 
 @dataclass
