@@ -75,20 +75,10 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
                 await send({"type": "websocket.accept"})
                 await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
 
-    async def join(self, groups: list[str]) -> bool:
-        """Join `groups`; False (the socket accepted and closed with 1013, not a 500 handshake)
-        when the channel layer cannot be reached."""
+    async def join(self, groups: list[str]) -> None:
         self.joined = groups
-        try:
-            for group in groups:
-                await self.channel_layer.group_add(group, self.channel_name)
-        except Exception:
-            logger.warning("socket refused: the channel layer is unreachable", exc_info=True)
-            self.joined = []
-            await self.accept()
-            await self.close(code=CLOSE_TRY_AGAIN_LATER)
-            return False
-        return True
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         # Groups added in connect() are not discarded by Channels itself.
@@ -127,14 +117,13 @@ class AgentConsumer(_GroupsConsumer):
             # Read once: a change of zone closes the agent's sockets (agent_time_zone_set).
             time_zone=agent_time_zone(self.agent),
         )
-        if not await self.join(
+        await self.join(
             [
                 realtime.agent_group(self.agent.pk),
                 realtime.division_queue_group(self.agent.division_id),
                 realtime.device_group(self.agent.device_id),
             ]
-        ):
-            return
+        )
         await self.accept()
         await self.presence_start()
 
@@ -261,8 +250,7 @@ class StaffConsumer(_GroupsConsumer):
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
         self.language = live.language_from_scope(self.scope)
-        if not await self.join([realtime.STAFF_GROUP]):
-            return
+        await self.join([realtime.STAFF_GROUP])
         await self.accept()
 
     async def device_status_changed(self, event: realtime.DeviceStatusChanged) -> None:

@@ -134,16 +134,24 @@ def test_redis_killed_during_replies_and_webhooks_loses_nothing_and_sends_nothin
 
                 # Redis comes back empty; beat's sweep re-enqueues what is still queued.
                 broker.start()
-                wait_until(
-                    lambda: (
-                        Message.objects.filter(
-                            direction=Message.Direction.OUT, status=Message.Status.SENT
-                        ).count()
-                        >= len(replies)
-                    ),
-                    timeout=120,
-                    what="every reply to be sent after Redis came back",
-                )
+                try:
+                    wait_until(
+                        lambda: (
+                            Message.objects.filter(
+                                direction=Message.Direction.OUT, status=Message.Status.SENT
+                            ).count()
+                            >= len(replies)
+                        ),
+                        timeout=180,
+                        what="every reply to be sent after Redis came back",
+                    )
+                except AssertionError as exc:
+                    states = list(
+                        Message.objects.filter(direction=Message.Direction.OUT).values_list(
+                            "text", "status", "wait_reason", "next_attempt_at"
+                        )
+                    )
+                    raise AssertionError(f"{exc}\n{states}\n{worker.log()[-6000:]}") from exc
                 # Nothing more is on its way: later arrivals would be duplicates.
                 wait_until(lambda: pending_sends(broker.url) == 0, what="no send task left")
                 browser.close()
