@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -599,6 +600,7 @@ def messages_sweep_stuck(*, now: datetime | None = None) -> dict[str, int]:
 class Outcome(enum.Enum):
     SKIPPED = "skipped"  # not queued (any more): another run has it, or a person must decide
     WAITING_DEVICE = "waiting_device"
+    WAITING_SYSTEM = "waiting_system"  # Redis is down: the sweep sends it when it is back
     DEFERRED = "deferred"  # paced: the task comes back after `wait` seconds
     SENT = "sent"
     FAILED = "failed"
@@ -718,7 +720,8 @@ def message_send_attempt(
     1. not `queued` → SKIPPED (a second run of the task does nothing);
     2. device disconnected → stays queued with the reason shown (WAITING_DEVICE);
     3. pacing: without a token the task is told to come back later (DEFERRED); `booked` means
-       the slot was already reserved by an earlier run;
+       the slot was already reserved by an earlier run; with Redis down it stays queued, marked
+       "will be sent when the system recovers", for the sweep (WAITING_SYSTEM);
     4. claim: `queued` → `sending`, send_attempts + 1 (only one run can win);
     5. the gateway call, outside any transaction;
     6. record, guarded by the attempt number: SENT with the gateway ids; FAILED with the reason
@@ -759,7 +762,21 @@ def message_send_attempt(
         return AttemptResult(Outcome.WAITING_DEVICE, reason=WAIT_DEVICE_DISCONNECTED)
 
     if not booked:
-        decision = device_send_slot(device_id=device.pk)
+        try:
+            decision = device_send_slot(device_id=device.pk)
+        except redis.RedisError:
+            # The pace is shared through Redis; without it nothing leaves (sending unpaced could
+            # get the number banned). Still queued, and said so: the sweep re-enqueues it once
+            # Redis is back (docs/RELIABILITY.md "Redis and database outages").
+            logger.warning("message %s waits: pacing is unavailable (Redis down)", message.pk)
+            _move(
+                message,
+                attempt=None,
+                from_status=S.QUEUED,
+                wait_reason=WAIT_SYSTEM_RECOVERING,
+                next_attempt_at=now,
+            )
+            return AttemptResult(Outcome.WAITING_SYSTEM, reason=WAIT_SYSTEM_RECOVERING)
         if not decision.send_now:
             _move(
                 message,

@@ -243,3 +243,46 @@ def test_redis_killed_refuses_sign_in_clearly_and_sockets_come_back(agent):
 
         message_id, frame = asyncio.run(live_push())
         assert f'id="message-{message_id}"' in frame
+
+
+def test_a_send_that_finds_redis_gone_waits_queued_and_is_sent_once_after(
+    gateway: FonnteGateway, settings, monkeypatch
+):
+    """The send task runs, but Redis (which holds the per-device pace) died a moment ago: the
+    reply stays queued and says why, instead of failing as "internal error"; once Redis is back
+    it is sent, once."""
+    from chats.services.outbound import (
+        WAIT_SYSTEM_RECOVERING,
+        Outcome,
+        message_send_attempt,
+    )
+    from devices_app import pacing
+    from tests.workers import assigned_conversation
+
+    conversation = assigned_conversation()
+    reply = Message.objects.create(
+        conversation=conversation,
+        device=conversation.device,
+        direction=Message.Direction.OUT,
+        sender_agent=conversation.agent,
+        text="Sebentar ya",
+        status=Message.Status.QUEUED,
+    )
+    settings.SEND_RATE_PER_DEVICE = 1
+    with redis_process() as own:
+        settings.REDIS_URL = own.url
+        monkeypatch.setattr(pacing, "_redis", pacing._Redis())  # a client for this Redis
+        own.kill()
+
+        result = message_send_attempt(message_id=reply.pk)
+        reply.refresh_from_db()
+        assert result.outcome is Outcome.WAITING_SYSTEM
+        assert (reply.status, reply.wait_reason) == (Message.Status.QUEUED, WAIT_SYSTEM_RECOVERING)
+        assert gateway.requests == []
+
+        own.start()
+        assert message_send_attempt(message_id=reply.pk).outcome is Outcome.SENT
+        assert message_send_attempt(message_id=reply.pk).outcome is Outcome.SKIPPED
+    reply.refresh_from_db()
+    assert (reply.status, reply.wait_reason) == (Message.Status.SENT, "")
+    assert len(gateway.requests) == 1
