@@ -35,6 +35,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
+from config.logs import bind_ids
 from devices_app.gateways import fonnte_send
 from devices_app.gateways.fonnte_send import FonnteClient, SendResult
 from devices_app.models import Device
@@ -231,6 +232,8 @@ def _reply_store(
         agent_id=conversation.agent_id,
         division_id=conversation.division_id,
     )
+    bind_ids(device_id=message.device_id, conversation_id=conversation.pk, message_id=message.pk)
+    logger.info("message %s queued by agent %s", message.pk, agent.pk)
     return message
 
 
@@ -492,6 +495,7 @@ def message_retry(*, message: Message, agent: Agent) -> Message:
             "next_attempt_at",
         ]
     )
+    bind_ids(device_id=message.device_id, conversation_id=conversation.pk, message_id=message.pk)
     logger.info("message %s re-queued by agent %s", message.pk, agent.pk)
     _enqueue_send_on_commit(message.pk)
     _push_status(message, message.conversation)
@@ -576,8 +580,6 @@ def messages_sweep_stuck(*, now: datetime | None = None) -> dict[str, int]:
         if moved:
             requeued += 1
             _enqueue_send_on_commit(message_id)
-    if requeued:
-        logger.info("sweep re-enqueued %s queued messages", requeued)
     return {"unconfirmed": unconfirmed, "requeued": requeued}
 
 
@@ -723,6 +725,7 @@ def message_send_attempt(
         )
     except Message.DoesNotExist:
         return AttemptResult(Outcome.SKIPPED)
+    bind_ids(device_id=message.device_id, conversation_id=message.conversation_id)
     if message.status != S.QUEUED:
         return AttemptResult(Outcome.SKIPPED)
     device = message.device
