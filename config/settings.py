@@ -322,10 +322,18 @@ GATEWAY_MAX_CONNECTIONS = env.int("GATEWAY_MAX_CONNECTIONS", default=100)
 
 # --- Outbound sends (chats.services.outbound, DESIGN.md "Delivery semantics") ---------------------
 # Per-device pacing (token bucket in Redis): messages per second, burst, longest booked wait.
-# A rate of 0 turns pacing off.
+# A rate of 0 turns pacing off. Each device's admin page may set its own pace; these are the
+# defaults it shows.
 SEND_RATE_PER_DEVICE = env.float("SEND_RATE_PER_DEVICE", default=1.0)
 SEND_BURST_PER_DEVICE = env.int("SEND_BURST_PER_DEVICE", default=5)
 SEND_PACING_MAX_WAIT = env.float("SEND_PACING_MAX_WAIT", default=60.0)
+# A random gap (seconds) between two sends of one device, like Fonnte's `delay: "2-5"`; 0 = none.
+SEND_GAP_MIN_SECONDS = env.float("SEND_GAP_MIN_SECONDS", default=0.0)
+SEND_GAP_MAX_SECONDS = env.float("SEND_GAP_MAX_SECONDS", default=0.0)
+if not 0 <= SEND_GAP_MIN_SECONDS <= SEND_GAP_MAX_SECONDS <= SEND_PACING_MAX_WAIT:
+    raise ImproperlyConfigured(
+        "Need 0 <= SEND_GAP_MIN_SECONDS <= SEND_GAP_MAX_SECONDS <= SEND_PACING_MAX_WAIT."
+    )
 # Automatic retries, only when the gateway certainly did not take the message.
 SEND_RETRY_BACKOFF = env.int("SEND_RETRY_BACKOFF", default=2)
 SEND_RETRY_BACKOFF_MAX = env.int("SEND_RETRY_BACKOFF_MAX", default=300)

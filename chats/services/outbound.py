@@ -39,7 +39,7 @@ from config.logs import bind_ids
 from devices_app.gateways import fonnte_send
 from devices_app.gateways.fonnte_send import FonnteClient, SendResult
 from devices_app.models import Device
-from devices_app.pacing import device_send_slot
+from devices_app.pacing import device_pacing, device_send_slot
 
 from .. import realtime
 from ..media import outgoing_attachment_validate, outgoing_file_signed_url
@@ -642,6 +642,10 @@ _SEND_FIELDS = (
     "device__gateway",
     "device__gateway_token",
     "device__status",
+    "device__send_rate_per_minute",
+    "device__send_burst",
+    "device__send_gap_min_seconds",
+    "device__send_gap_max_seconds",
 )
 
 
@@ -750,7 +754,7 @@ def message_send_attempt(
         return AttemptResult(Outcome.WAITING_DEVICE, reason=WAIT_DEVICE_DISCONNECTED)
 
     if not booked:
-        decision = device_send_slot(device_id=device.pk)
+        decision = device_send_slot(device_id=device.pk, pacing=device_pacing(device))
         if not decision.send_now:
             _move(
                 message,
