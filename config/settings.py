@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from datetime import timedelta
 
@@ -361,6 +362,8 @@ LOGGING = logging_config(
     level=env.str("LOG_LEVEL", default="INFO").upper(),
     log_format=env.str("LOG_FORMAT", default="console"),
 )
+# Python warnings become records too, so a JSON log holds nothing but JSON lines.
+logging.captureWarnings(True)
 # Believe the proxy's X-Request-ID (when it sets or overwrites it for every request); otherwise
 # each request gets a new id.
 TRUST_REQUEST_ID_HEADER = env.bool("TRUST_REQUEST_ID_HEADER", default=False)
