@@ -139,9 +139,10 @@ def logging_config(*, level: str, log_format: str) -> dict:
             # Django's own console handler printed every request warning a second time.
             "django": {"handlers": [], "level": "INFO", "propagate": True},
             "django.request": {"filters": ["refusal_without_traceback"]},
-            # Uvicorn's own handler would bypass the JSON format. (Its access log stays off:
-            # the Procfile says --no-access-log, and webhook URLs carry the device's key.)
-            "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            # Uvicorn's own handler would bypass the JSON format. Only `uvicorn.error` (its
+            # every message but the access log): naming its parent `uvicorn` would switch the
+            # access log back on, which the Procfile turns off (webhook URLs carry a key).
+            "uvicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
             "axes": {"level": "WARNING"},
             # "Task … received / succeeded" for every task, "Sending due task" for every beat
             # tick, and a line per gateway call (with the webhook key in its URL): Sapa logs the

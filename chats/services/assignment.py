@@ -137,8 +137,9 @@ def _set_agent(
     conversation.assigned_at = timezone.now()
     conversation.save(update_fields=["agent", "status", "assigned_at"])
     logger.info(
-        "conversation %s assigned to agent %s%s",
+        "conversation %s assigned to %s (agent %s)%s",
         conversation.pk,
+        agent.name,
         agent.pk,
         " from the queue" if from_queue else "",
         extra={"conversation_id": conversation.pk, "agent_id": agent.pk},

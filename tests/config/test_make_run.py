@@ -175,7 +175,8 @@ def test_make_run_shows_the_events_and_stops_cleanly_on_ctrl_c(make_run):
     # Quiet: the events, each once, and no line per periodic task or per request.
     assert console.count("send sweep: 0 unconfirmed, 1 re-enqueued") == 1
     assert console.count(f"message {message_id} sent (attempt 1)") == 1
-    for noise in ("lifespan", "Task chats.", "Sending due task", "HTTP Request:", "Not Found"):
+    noises = ("lifespan", "Task chats.", "Sending due task", "HTTP Request:", '"GET /favicon.ico')
+    for noise in (*noises, "Not Found"):
         assert noise not in console, noise
 
 
