@@ -136,12 +136,10 @@ def test_one_customer_message_is_followed_from_webhook_to_delivery_tick(
         if r.get("conversation_id") == conversation.pk and r["logger"].startswith("chats")
     ]
     inbound_id = received.json()["id"]
+    assignee = f"{agent.agent.name} (agent {agent.agent.pk})"
     assert story == [
         (f"message {inbound_id} received in conversation {conversation.pk} (new chat)", inbound_id),
-        (
-            f"conversation {conversation.pk} assigned to {agent.agent.name} (agent {agent.agent.pk})",
-            inbound_id,
-        ),
+        (f"conversation {conversation.pk} assigned to {assignee}", inbound_id),
         (f"message {sent.pk} queued by agent {agent.agent.pk}", sent.pk),
         (f"message {sent.pk} sent (attempt 1)", sent.pk),
         (f"message {sent.pk} delivered", sent.pk),
