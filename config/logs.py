@@ -24,6 +24,7 @@ import uuid
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 # What a record can be about; bound by services and carried into tasks.
@@ -66,8 +67,6 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         request_id = request_id_from(
             request.headers.get(REQUEST_ID_HEADER), trusted=settings.TRUST_REQUEST_ID_HEADER
         )

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .pacing import device_pacing
 from .phone import display_number
 
 
@@ -103,8 +104,6 @@ class Device(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        from .pacing import device_pacing
-
         pacing = device_pacing(self)
         errors = {}
         if pacing.gap_min > pacing.gap_max:

@@ -105,6 +105,8 @@ def take_terminal() -> Callable[[], None]:
         if not os.isatty(fd):
             return lambda: None
         previous = os.tcgetpgrp(fd)
+        if previous != os.getpgrp():
+            return lambda: None  # started in the background (`make run &`): leave the shell be
         os.setpgid(0, 0)
         _set_foreground(fd, os.getpgrp())
     except OSError:
