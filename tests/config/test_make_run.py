@@ -1,9 +1,11 @@
 """`make run`, `make manage` and `make shell` as a person uses them, in fresh processes.
 
-`make run` runs in a pseudo-terminal, as from a shell, and Ctrl-C is typed into it (the terminal
-sends SIGINT to its foreground process group, as it does for a person). The console must show
-the events and little else, and Ctrl-C must end everything with status 0 and nothing that reads
-like an error. Each run gets its own SQLite file, port and private Redis.
+`make run` runs in a pseudo-terminal, as from a shell; a real Chromium does what the README's
+first run says (an agent signs in, a customer writes from the sandbox page, the agent replies);
+then Ctrl-C is typed into the terminal (which sends SIGINT to its foreground process group, as
+for a person). The console must show those events and little else, and Ctrl-C must end
+everything with status 0 and nothing that reads like an error. Each run gets its own SQLite
+file, port and private Redis.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.gateway_server import free_port
 from tests.workers import wait_until
 
@@ -139,8 +143,57 @@ STUCK_REPLY = "; ".join(
 )
 
 
+def first_run_in_a_browser(base: str) -> str:
+    """What the README's first run says to do: an agent signs in, a customer writes from the
+    sandbox page, the agent replies and sees it read. Returns the reply's message id."""
+    expect.set_options(timeout=60_000)  # a bound for slow machines, not a timing assertion
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            agent = browser.new_page()
+            agent.goto(base + "/login")
+            agent.fill("input[name=device_number]", "6281100000001")
+            agent.fill("input[name=token]", "demo-ani-token")
+            agent.click("button[type=submit]")
+            expect(agent.locator("#connection-status")).to_have_attribute("data-state", "open")
+
+            customer = browser.new_page()
+            customer.goto(base + "/sandbox/")
+            customer.fill("#sandbox-number", "081234567890")
+            customer.fill("#sandbox-name", "Rama")
+            customer.click("button[type=submit]")
+            customer.fill("#sandbox-text", "Halo, ada paket?")
+            customer.click(".sandbox-compose button[type=submit]")
+
+            row = agent.locator("#conversation-list .conversation-item", has_text="Rama")
+            row.locator(".conversation-link").click()
+            box = agent.locator("textarea[data-enter-sends]")
+            box.fill("Halo Rama, ada.")
+            box.press("Enter")
+            bubble = agent.locator("#thread-pane .message-out", has_text="Halo Rama")
+            reply_id = bubble.get_attribute("data-message-id")
+            status = agent.locator(f"#message-{reply_id}-status")
+            expect(status).to_have_attribute("data-status", "read")
+            expect(customer.locator(".sandbox-out", has_text="Halo Rama")).to_have_count(1)
+            return reply_id
+        finally:
+            browser.close()
+
+
 def test_make_run_shows_the_events_and_stops_cleanly_on_ctrl_c(make_run):
     terminal, base, env = make_run
+    reply_id = first_run_in_a_browser(base)
+    events = [
+        "message 1 received in conversation 1 (new chat)",
+        "conversation 1 assigned to Ani (agent 1)",
+        *(
+            f"message {reply_id} {event}"
+            for event in ("queued by agent 1", "sent (attempt 1)", "delivered", "read")
+        ),
+    ]
+    # honcho relays each process's output: the lines come a moment after the browser saw it.
+    wait_until(lambda: all(e in terminal.text for e in events), what="the events on the console")
+
     # A reply whose send task was lost, written through `make manage` beside the running app.
     shell = subprocess.run(
         ["make", "manage", f'ARGS=shell -c "{STUCK_REPLY}"'],
@@ -173,6 +226,8 @@ def test_make_run_shows_the_events_and_stops_cleanly_on_ctrl_c(make_run):
     for process in ("web.1", "worker.1", "beat.1"):
         assert f"{process} stopped (rc=0)" in console
     # Quiet: the events, each once, and no line per periodic task or per request.
+    for event in events:
+        assert console.count(event) == 1, event
     assert console.count("send sweep: 0 unconfirmed, 1 re-enqueued") == 1
     assert console.count(f"message {message_id} sent (attempt 1)") == 1
     noises = ("lifespan", "Task chats.", "Sending due task", "HTTP Request:", '"GET /favicon.ico')
