@@ -109,7 +109,8 @@ def _log_outcome(message_id: int, result: outbound.AttemptResult) -> None:
     elif outcome in (Outcome.FAILED, Outcome.UNCONFIRMED):
         logger.warning("message %s %s: %s", message_id, outcome.value, result.reason)
     else:
-        logger.debug("message %s: nothing to send (%s)", message_id, outcome.value)
+        # Skipped (another run has it), or waiting for Redis (the service said so already).
+        logger.debug("message %s: %s", message_id, outcome.value)
 
 
 @shared_task(name="chats.sweep_stuck_messages")
