@@ -142,6 +142,9 @@ def logging_config(*, level: str, log_format: str) -> dict:
             # every message but the access log): naming its parent `uvicorn` would switch the
             # access log back on, which the Procfile turns off (webhook URLs carry a key).
             "uvicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            # Like Uvicorn's "running on", the worker's "ready" line shows at any LOG_LEVEL:
+            # supervisors, people and tests wait for it.
+            "celery.apps.worker": {"level": "INFO"},
             "axes": {"level": "WARNING"},
             # "Task … received / succeeded" for every task, "Sending due task" for every beat
             # tick, and a line per gateway call (with the webhook key in its URL): Sapa logs the
