@@ -25,6 +25,7 @@ from devices_app.models import Device
 
 from ..models import EarlyStatusUpdate, Message
 from .inbound import message_status_apply
+from .storable import raw_storable
 
 # Fonnte reports a message's fate within minutes; an update nobody claims in a day never will be.
 KEEP_FOR = timedelta(days=1)
@@ -64,7 +65,7 @@ def message_status_receive(*, device: Device, event: StatusUpdate) -> Message | 
             state_id=event.state_id,
             status=event.status,
             state=event.state,
-            raw=event.raw,
+            raw=raw_storable(event.raw),
         )
         EarlyStatusUpdate.objects.filter(received_at__lt=timezone.now() - KEEP_FOR).delete()
         ids = [event.message_id] if event.message_id else []

@@ -15,7 +15,7 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from devices_app.gateways.events import EventRefused, IncomingMessage
-from devices_app.untrusted import clean_text
+from devices_app.untrusted import Unstorable, clean_json, clean_text
 
 from ..models import Contact, Message
 
@@ -53,9 +53,18 @@ def _web_link(url: str) -> str:
     return url
 
 
+def raw_storable(raw: dict) -> dict:
+    """The raw body as both databases store it; raises EventRefused when nested too deeply.
+    (Parsers that load their bodies through `devices_app.untrusted` pass it clean already.)"""
+    try:
+        return clean_json(raw)
+    except Unstorable as exc:
+        raise EventRefused(str(exc)) from exc
+
+
 def incoming_storable(event: IncomingMessage) -> IncomingMessage:
     """`event` with every field fitting its column; raises EventRefused for an address that
-    does not fit (sender, or a group member as author)."""
+    does not fit (sender, or a group member as author) or a raw body nested too deeply."""
     inbox_id = event.inbox_id if event.inbox_id and 0 < event.inbox_id <= BIGINT_MAX else None
     return replace(
         event,
@@ -70,4 +79,5 @@ def incoming_storable(event: IncomingMessage) -> IncomingMessage:
         attachment_extension=_fit(event.attachment_extension, Message, "attachment_extension"),
         poll_name=_fit(event.poll_name, Message, "poll_name"),
         poll_choices=tuple(clean_text(choice) for choice in event.poll_choices),
+        raw=raw_storable(event.raw),
     )

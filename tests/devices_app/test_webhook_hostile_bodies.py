@@ -149,3 +149,31 @@ def test_group_member_within_the_column_is_kept(client, device):
     )
     assert response.status_code == 200
     assert Contact.objects.get().address == "120363000000000001@g.us"
+
+
+def test_the_core_cleans_events_from_any_parser(device):
+    """A parser that does not clean its body (another gateway's) still cannot make the core
+    store what the database refuses, nor write to a shortened address."""
+    from chats.services.inbound import message_receive
+    from devices_app.gateways.events import EventRefused, IncomingMessage
+
+    event = IncomingMessage(
+        sender=SENDER,
+        text="Ha\x00lo \ud800",
+        sender_name="Ra\x00ma",
+        inbox_id=2**64,
+        attachment_url="javascript:alert(1)",
+        raw={"k\x00": float("nan"), "s": "\udfff", "n": [float("inf")]},
+    )
+    message = message_receive(device=device, event=event)
+    message.refresh_from_db()
+    assert message.text == "Halo \ufffd"
+    assert message.gateway_inbox_id is None
+    assert message.attachment_url == ""
+    assert message.raw == {"k": "NaN", "s": "\ufffd", "n": ["Infinity"]}
+    _stored_fields(message)
+
+    before = snapshot()
+    with pytest.raises(EventRefused, match="'sender' is longer than 64"):
+        message_receive(device=device, event=IncomingMessage(sender="6" * 65, text="x"))
+    assert snapshot() == before
