@@ -58,14 +58,30 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
 
     joined: list[str]
 
+    async def __call__(self, scope, receive, send) -> None:
+        # disconnect() alone does not end a connection's state: when the browser goes while a
+        # push is being sent, Uvicorn ends the application with ClientDisconnected from that
+        # send and swallows it, and `websocket.disconnect` is never dispatched. Whatever way
+        # the connection ends (that, a handler's error, cancellation), this runs once
+        # (docs/RELIABILITY.md, "Presence and revocation").
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                await self.disconnect(1006)
+            except Exception:
+                logger.warning("socket cleanup failed", exc_info=True)
+
     async def join(self, groups: list[str]) -> None:
         self.joined = groups
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
+        """Idempotent: runs on a clean close and again when the application ends."""
         # Groups added in connect() are not discarded by Channels itself.
-        for group in getattr(self, "joined", []):
+        groups, self.joined = getattr(self, "joined", []), []
+        for group in groups:
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def session_ended(self, event: dict) -> None:
