@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from agents import presence
+from agents.access import access_of, access_read, access_verdict
 from agents.selectors import agent_get_for_user
 from agents.timezones import agent_time_zone
 
@@ -113,7 +114,7 @@ class AgentConsumer(_GroupsConsumer):
             division_id=self.agent.division_id,
             device_id=self.agent.device_id,
             language=live.language_from_scope(self.scope),
-            # Read once: a change of zone closes the agent's sockets (agent_time_zone_set).
+            # Read once: a change of zone closes the agent's sockets (agents.access).
             time_zone=agent_time_zone(self.agent),
         )
         await self.join(
@@ -130,11 +131,18 @@ class AgentConsumer(_GroupsConsumer):
         await self.presence_stop()
         await super().disconnect(code)
 
+    async def session_ended(self, event: dict) -> None:
+        # Access ended (agents.access): presence ends now, not after the grace period.
+        await self.presence_stop(grace=False)
+        await super().session_ended(event)
+
     # --- Presence heartbeat and queue drain (rotation issue) -----------------------------------
     # Redis-only calls run off the shared sync thread (thread_sensitive=False): they touch no
     # ORM state and must not queue behind database work.
     async def presence_start(self) -> None:
         self.presence_conn = presence.new_connection_id()
+        # What this socket was granted; the heartbeat re-reads it (agents.access).
+        self.access = access_of(self.agent)
         try:
             await sync_to_async(presence.presence_connect, thread_sensitive=False)(
                 agent_id=self.agent.pk, conn=self.presence_conn
@@ -150,8 +158,16 @@ class AgentConsumer(_GroupsConsumer):
             logger.warning("queue drain on connect failed", exc_info=True)
 
     async def presence_heartbeat(self) -> None:
+        # Runs only as long as the consumer: presence_stop cancels it on every way out
+        # (_GroupsConsumer.__call__), so no key is refreshed for a socket that is gone.
+        loop = asyncio.get_running_loop()
+        recheck_at = loop.time() + settings.AGENT_ACCESS_RECHECK_SECONDS
         while True:
             await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
+            if loop.time() >= recheck_at:
+                recheck_at = loop.time() + settings.AGENT_ACCESS_RECHECK_SECONDS
+                if await self.access_lost():
+                    return
             try:
                 await sync_to_async(presence.presence_heartbeat, thread_sensitive=False)(
                     agent_id=self.agent.pk, conn=self.presence_conn
@@ -161,16 +177,42 @@ class AgentConsumer(_GroupsConsumer):
                 # when we cannot vouch for them.
                 logger.warning("presence heartbeat failed", exc_info=True)
 
-    async def presence_stop(self) -> None:
+    async def access_lost(self) -> bool:
+        """The net under changes no signal reported (agents.access): re-read the agent's access
+        and close the socket when it ended (for good) or moved (to reconnect)."""
+        try:
+            now = await database_sync_to_async(access_read)(agent_ids=[self.agent.pk])
+        except Exception:
+            logger.warning("access recheck failed", exc_info=True)
+            return False
+        verdict = access_verdict(before=self.access, now=now.get(self.agent.pk))
+        if verdict == "kept":
+            return False
+        if verdict == "revoked":
+            await self.presence_end_now()
+            await self.close(code=CLOSE_SESSION_ENDED)
+        else:
+            await self.close(code=CLOSE_RESYNC)
+        return True
+
+    async def presence_end_now(self) -> None:
+        self.presence_task = None  # called from the heartbeat itself, which then returns
+        await self._presence_disconnect(grace=False)
+
+    async def presence_stop(self, *, grace: bool = True) -> None:
         task = getattr(self, "presence_task", None)
         if task is None:
             return
+        self.presence_task = None
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await self._presence_disconnect(grace=grace)
+
+    async def _presence_disconnect(self, *, grace: bool) -> None:
         try:
             await sync_to_async(presence.presence_disconnect, thread_sensitive=False)(
-                agent_id=self.agent.pk, conn=self.presence_conn
+                agent_id=self.agent.pk, conn=self.presence_conn, grace=grace
             )
         except Exception:
             logger.warning("presence disconnect failed", exc_info=True)
