@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -83,8 +83,12 @@ def agent_access_end(*, agent_id: int, user_id: int | None) -> None:
     Rotation and transfer targets need nothing more: they select `Agent.objects.with_access()`.
     """
     if user_id is not None:
-        # A queryset update: it sends no signal back into agents.access.
-        User.objects.filter(pk=user_id).update(password=make_password(None))
+        # Only a user who signs in as an agent (no usable password): a staff member's own
+        # password is not ours to wipe. A queryset update sends no signal back into
+        # agents.access.
+        User.objects.filter(pk=user_id, password__startswith=UNUSABLE_PASSWORD_PREFIX).update(
+            password=make_password(None)
+        )
     realtime.publish_on_commit(realtime.agent_group(agent_id), {"type": "session.ended"})
     transaction.on_commit(lambda: _presence_end(agent_id))
 

@@ -16,7 +16,9 @@ import struct
 import time
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -26,6 +28,7 @@ from agents.presence import presence_state, presence_sweep
 from chats import realtime
 from chats.models import Conversation, Message
 from chats.services.assignment import division_members
+from config.asgi import application
 from rotation.models import SkipReason
 from tests.factories import ConversationFactory
 from tests.servers import uvicorn_server
@@ -169,3 +172,39 @@ def test_an_agent_who_leaves_mid_push_goes_offline_and_rotation_stops_picking_th
     conversation.refresh_from_db()
     assert (conversation.status, conversation.agent_id) == (Conversation.Status.QUEUED, None)
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+# --- In process: a consumer that ends on an error ends its presence too ------------------------
+
+
+async def test_a_socket_whose_handler_fails_does_not_leave_the_agent_online(
+    settings, agent_with_token
+):
+    settings.PRESENCE_HEARTBEAT_SECONDS = HEARTBEAT
+    settings.PRESENCE_TTL_SECONDS = TTL
+    settings.PRESENCE_GRACE_SECONDS = GRACE
+    agent = agent_with_token.agent
+    cookie = (await database_sync_to_async(login_cookie)(agent_with_token.token)).encode()
+    socket = WebsocketCommunicator(
+        application, "/ws/agent/", headers=[(b"origin", b"http://localhost"), (b"cookie", cookie)]
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    state = database_sync_to_async(presence_state)
+
+    async def becomes(expected: str) -> bool:
+        for _ in range(400):  # a bound for slow machines, not a timing assertion
+            if await state(agent_id=agent.pk) == expected:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    assert await becomes("online")
+    # An event no handler knows makes Channels raise inside the consumer: the application ends
+    # with an error, and websocket.disconnect is never dispatched.
+    await get_channel_layer().group_send(realtime.agent_group(agent.pk), {"type": "no.such.event"})
+    with pytest.raises(ValueError, match="No handler"):
+        await socket.wait(timeout=10)
+    assert await becomes("offline")
+    await asyncio.sleep(TTL + GRACE)
+    assert await state(agent_id=agent.pk) == "offline"
