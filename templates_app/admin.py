@@ -42,7 +42,17 @@ class QuickReplyForm(forms.ModelForm):
 
     class Meta:
         model = QuickReply
-        fields = "__all__"
+        fields = [
+            "shortcut",
+            "title",
+            "text",
+            "attachment_url",
+            "attachment_file",
+            "location_lat",
+            "location_lng",
+            "division",
+            "is_active",
+        ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
