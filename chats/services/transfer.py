@@ -4,9 +4,9 @@ rotation) and hand back (to the rotation of the same division).
 The old agent's page drops the chat at once (`conversation.removed`: their consumer re-checks
 visibility and removes the row and the open thread); the new agent gets `conversation.assigned`
 (a transfer notification, naming who handed it over; a hand back's says so too), and the chat
-is unread to them (at least one unread: their list marks it). Every move writes one AssignmentLog row, trigger TRANSFER or
-HAND_BACK. The conversation stays on its device: replies leave through the number the customer
-wrote to, whoever answers.
+is unread to them (at least one unread: their list marks it). Every move writes one
+AssignmentLog row, trigger TRANSFER or HAND_BACK. The conversation stays on its device: replies
+leave through the number the customer wrote to, whoever answers.
 
 Locks: the conversation row first (so a reply, note or resolve committing at the same moment
 waits and then sees the new owner), then, for a move through rotation, the division's pool lock
