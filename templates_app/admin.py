@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +27,10 @@ class CoordinateField(forms.DecimalField):
         number = decimal_from_text(value)
         if number is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        # Maps copy up to 15 decimals; 6 (about 10 cm) is what the row keeps. Out-of-range
+        # numbers are left to the min/max check (quantizing 1e100 would overflow).
+        if abs(number) <= 180:
+            number = number.quantize(Decimal("0.000001"))
         return number
 
 

@@ -46,7 +46,13 @@ def test_decimal_commas_are_read(admin_client):
 
 
 @pytest.mark.parametrize(
-    "pasted", ["-6.175392, 106.827153", "-6.175392,106.827153", "-6,175392; 106,827153"]
+    "pasted",
+    [
+        "-6.175392, 106.827153",
+        "-6.175392,106.827153",
+        "-6,175392; 106,827153",
+        "-6.17539212345678, 106.82715298765432",
+    ],
 )
 def test_a_pair_pasted_into_latitude_fills_both(admin_client, pasted):
     response = add(admin_client, location_lat=pasted, location_lng="")
@@ -58,7 +64,7 @@ def test_a_pair_pasted_into_latitude_fills_both(admin_client, pasted):
     )
 
 
-@pytest.mark.parametrize("lat", ["-91", "abc", "-6,2,3", "NaN"])
+@pytest.mark.parametrize("lat", ["-91", "abc", "-6,2,3", "NaN", "1e100", "-6.2\x00"])
 def test_a_bad_latitude_is_refused_and_nothing_is_saved(admin_client, lat):
     response = add(admin_client, location_lat=lat, location_lng="106.8")
     assert response.status_code == 200
