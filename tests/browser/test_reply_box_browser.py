@@ -5,7 +5,11 @@ decimal comma as Indonesian agents type it, and a pasted "lat,lng" pair still fi
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 from templates_app.models import QuickReply
@@ -16,6 +20,22 @@ from .conftest import CHROMIUM, CHROMIUM_ARGS
 from .test_workspace_browser import DEVICE_NUMBER, desk, webhook  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Marks on <html> how the thread pane's resync ended, for Playwright to wait on: answered and
+# swapped in, or aborted by the page.
+WATCH_RESYNC = """
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const detail = event.detail;
+  if (detail.elt && detail.elt.id === "thread-pane" && detail.requestConfig.verb === "get") {
+    document.documentElement.dataset.resyncEnded = "swapped";
+  }
+});
+document.addEventListener("htmx:sendAbort", (event) => {
+  if (event.detail.elt && event.detail.elt.id === "thread-pane") {
+    document.documentElement.dataset.resyncEnded = "aborted";
+  }
+});
+"""
 
 REPLY_PLACEHOLDER = "Write a reply… ( / for quick replies)"
 NOTE_PLACEHOLDER = "Add an internal note for your team…"
@@ -61,6 +81,7 @@ def test_after_resolve_the_box_left_says_it_is_a_note(stack, desk, artifacts):  
         expect(note_box).to_have_attribute("placeholder", NOTE_PLACEHOLDER)
         expect(note_box).to_have_attribute("data-note-box", "")
         expect(pane.locator("textarea[data-enter-sends]")).to_have_count(0)
+        expect(pane).not_to_contain_text("{#")  # no template comment leaks onto the page
         page.screenshot(path=str(artifacts / "workspace-resolved-en.png"))
 
         assert errors == []
@@ -80,11 +101,39 @@ def test_reopen_brings_back_a_working_reply_box(stack, desk):  # noqa: F811
         pane.get_by_role("button", name="Resolve").click()
         expect(pane).to_have_attribute("data-status", "resolved")
 
-        # Reopen after a reload (the page a new session shows): a reply box that works.
+        # Reopen after a reload (the page a new session shows): a reply box that works. Every
+        # socket connect makes the pane resync; a quick agent clicks Reopen while that is on
+        # its way. Both requests are held here, and the resync's answer released first: its
+        # (resolved) pane must not win over the Reopen.
+        held: dict[str, list] = {"resync": [], "reopen": []}
+
+        def hold(route):
+            request = route.request
+            if request.method == "GET" and request.headers.get("hx-request"):
+                held["resync"].append(route)
+            elif request.method == "POST" and request.url.endswith("/reopen"):
+                held["reopen"].append(route)
+            else:
+                route.continue_()
+
+        page.route("**/inbox/c/**", hold)
+        page.add_init_script(WATCH_RESYNC)
         page.reload()
         expect(page.locator("#connection-status")).to_have_attribute("data-state", "open")
-        pane.get_by_role("button", name="Reopen").click()
+        expect(pane).to_have_class(re.compile(r"\bhtmx-request\b"))
+        with page.expect_request(lambda request: request.url.endswith("/reopen")):
+            pane.get_by_role("button", name="Reopen").click()
+        for route in held["resync"]:
+            with contextlib.suppress(PlaywrightError):  # the page aborted it already
+                route.continue_()
+        expect(page.locator("html")).to_have_attribute(
+            "data-resync-ended", re.compile("aborted|swapped")
+        )
+        assert len(held["reopen"]) == 1
+        held["reopen"][0].continue_()
+        page.unroute("**/inbox/c/**")
         expect(pane).to_have_attribute("data-status", "open")
+        expect(page.locator("html")).to_have_attribute("data-resync-ended", "aborted")
         reply = pane.locator("form.composer:not(.composer-note-only) textarea[name=text]")
         expect(reply).to_have_count(1)
         expect(reply).to_have_attribute("placeholder", REPLY_PLACEHOLDER)
