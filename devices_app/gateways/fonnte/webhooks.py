@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..phone import InvalidNumber, normalize_number
-from .events import ConnectionChange, IncomingMessage, StatusUpdate
+from ...phone import InvalidNumber, normalize_number
+from ..events import ConnectionChange, IncomingMessage, StatusUpdate
 
 GROUP_SUFFIX = "@g.us"
 PERSONAL_SUFFIXES = ("@s.whatsapp.net", "@c.us")
