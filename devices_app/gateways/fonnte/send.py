@@ -1,32 +1,57 @@
 """Fonnte's send API (`POST /send`), also spoken by Sapa's sandbox gateway.
 
-One call, one classified outcome. The client never raises for what the network or the gateway
-did; it answers a `SendResult` that says whether the message was accepted, refused for good,
+One call, one classified outcome (base.SendResult). The client never raises for what the
+network or the gateway did; it answers whether the message was accepted, refused for good,
 refused for now (safe to repeat: the request certainly did not create a message), or whether
 the outcome is unknown (the request may have reached the gateway: never repeat it on our own).
 
-Payload kinds: the caller builds the Fonnte fields for what it sends (`text_payload`,
+Payload kinds: `payload_for` turns a base.Outgoing into Fonnte's fields (`text_payload`,
 `media_payload` with `url` and `filename`, `location_payload`, `poll_payload` with `pollname` /
-`choices` / `select`) and the client adds `target` and posts.
-Protocol facts: PROTOCOLS.md §1–2 and §8.
+`choices` / `select`, `inboxid` to quote) and the client adds `target` and posts.
+Protocol facts: PROTOCOLS.md §1–2 and §8, summarised in docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import httpx
-from django.conf import settings
-from django.utils.translation import gettext_noop
+
+from .. import http
+from ..base import (
+    REASON_BAD_GATEWAY_URL,
+    REASON_HTTP_ERROR,
+    REASON_UNCONFIRMED_DROPPED,
+    REASON_UNCONFIRMED_GARBLED,
+    REASON_UNCONFIRMED_TIMEOUT,
+    REASON_UNREACHABLE,
+    Outgoing,
+    SendResult,
+)
 
 logger = logging.getLogger(__name__)
+
+# Names other modules and tests read from here (they are defined for every gateway in base).
+__all__ = [
+    "REASON_BAD_GATEWAY_URL",
+    "REASON_HTTP_ERROR",
+    "REASON_UNCONFIRMED_DROPPED",
+    "REASON_UNCONFIRMED_GARBLED",
+    "REASON_UNCONFIRMED_TIMEOUT",
+    "REASON_UNREACHABLE",
+    "FonnteClient",
+    "SendResult",
+    "location_payload",
+    "media_payload",
+    "parse_send_response",
+    "payload_for",
+    "poll_payload",
+    "text_payload",
+]
 
 # Failure `reason`s that repeating the same request cannot fix (PROTOCOLS.md §2.3).
 PERMANENT_REASONS = frozenset(
@@ -44,101 +69,6 @@ PERMANENT_REASONS = frozenset(
 )
 
 MAX_TEXT_LENGTH = 60_000
-
-# Answers a proxy gives after it passed the request on: 502 (the upstream connection broke or
-# answered garbage), 504 (it stopped waiting), and Cloudflare's 520 (unknown upstream error)
-# and 524 (upstream timeout). The outcome is unknown, so they are never repeated
-# automatically. Other 5xx (500, 503, Cloudflare's 521–523: the origin was not reached) mean
-# the request was not processed and are retried.
-PROXY_UNKNOWN_STATUSES = frozenset({502, 504, 520, 524})
-
-# Reasons Sapa writes itself. Untranslated message ids: the row keeps them, the page translates.
-REASON_UNREACHABLE = gettext_noop("The gateway could not be reached.")
-REASON_UNCONFIRMED_TIMEOUT = gettext_noop(
-    "The gateway did not answer in time; the message may have been sent."
-)
-REASON_UNCONFIRMED_DROPPED = gettext_noop(
-    "The connection to the gateway broke after the message was handed over; it may have been sent."
-)
-REASON_UNCONFIRMED_GARBLED = gettext_noop(
-    "The gateway's answer could not be read; the message may have been sent."
-)
-REASON_HTTP_ERROR = gettext_noop("The gateway answered with an error.")
-REASON_BAD_GATEWAY_URL = gettext_noop("The gateway address is misconfigured.")
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What became of one `/send` request.
-
-    - ok: the gateway accepted the message (`message_ids` holds its ids, one per target).
-    - permanent: refused, and the same request will be refused again (bad token, target…).
-    - certainly_not_sent: no message was created, so repeating the request is safe.
-    - neither ok nor certainly_not_sent: the outcome is unknown.
-    """
-
-    ok: bool
-    message_ids: list[str] = field(default_factory=list)
-    reason: str = ""
-    permanent: bool = False
-    certainly_not_sent: bool = False
-    http_status: int | None = None
-    request_id: str = ""
-    detail: str = ""
-
-    @property
-    def unknown(self) -> bool:
-        return not self.ok and not self.certainly_not_sent
-
-
-def _timeout() -> httpx.Timeout:
-    # The worker runs a threads pool, which ignores Celery's time limits: these bound the call.
-    return httpx.Timeout(
-        connect=settings.GATEWAY_CONNECT_TIMEOUT,
-        read=settings.GATEWAY_READ_TIMEOUT,
-        write=settings.GATEWAY_WRITE_TIMEOUT,
-        pool=settings.GATEWAY_POOL_TIMEOUT,
-    )
-
-
-class _SharedClient:
-    """One httpx.Client per process (thread-safe, keeps connections alive between sends).
-
-    Recreated after a fork, like the realtime publisher: a pool inherited from the parent would
-    share its sockets.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._client: httpx.Client | None = None
-        self._pid: int | None = None
-
-    def get(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None or self._pid != os.getpid():
-                self._client = httpx.Client(
-                    timeout=_timeout(),
-                    limits=httpx.Limits(
-                        max_connections=settings.GATEWAY_MAX_CONNECTIONS,
-                        max_keepalive_connections=settings.GATEWAY_MAX_CONNECTIONS,
-                        # Shorter than any server's idle timeout, so we rarely write into a
-                        # connection the server is closing (that would read as "unknown").
-                        keepalive_expiry=5.0,
-                    ),
-                    headers={"User-Agent": "Sapa"},
-                    follow_redirects=False,
-                )
-                self._pid = os.getpid()
-            return self._client
-
-    def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-            self._client = None
-
-
-shared_client = _SharedClient()
 
 
 def _lower_keys(data: dict[str, Any]) -> dict[str, Any]:
@@ -164,38 +94,9 @@ def _ids(value: Any) -> list[str]:
 
 def parse_send_response(status_code: int, body: bytes) -> SendResult:
     """Classify an HTTP answer from `/send`. Pure: tested on its own and through the client."""
-    if 300 <= status_code < 400:
-        # We never follow redirects (a redirected POST loses its body): the gateway did not
-        # process this request, and the configured address is wrong (http → https, a moved
-        # path). Repeating cannot help.
-        return SendResult(
-            ok=False,
-            reason=f"HTTP {status_code}",
-            permanent=True,
-            certainly_not_sent=True,
-            http_status=status_code,
-        )
-    if status_code in PROXY_UNKNOWN_STATUSES:
-        # A proxy in front of the gateway handed the request on, then lost the answer (gave up
-        # waiting, or the connection broke): the gateway may have queued the message.
-        return SendResult(ok=False, reason=f"HTTP {status_code}", http_status=status_code)
-    if status_code == 429 or 500 <= status_code < 600:
-        # The gateway (or its proxy) refused to process the request: nothing was queued.
-        return SendResult(
-            ok=False,
-            reason=f"HTTP {status_code}",
-            certainly_not_sent=True,
-            http_status=status_code,
-        )
-    if 400 <= status_code < 500:
-        # Our request is wrong (bad path, refused auth, oversized body): repeating cannot help.
-        return SendResult(
-            ok=False,
-            reason=f"HTTP {status_code}",
-            permanent=True,
-            certainly_not_sent=True,
-            http_status=status_code,
-        )
+    by_status = http.classify_http_status(status_code)
+    if by_status is not None:
+        return by_status
     try:
         data = json.loads(body)
     except ValueError:
@@ -233,43 +134,68 @@ class FonnteClient:
         self._client = client
 
     def send(
-        self, *, base_url: str, token: str, target: str, payload: dict[str, Any]
+        self,
+        *,
+        base_url: str,
+        token: str,
+        target: str,
+        payload: dict[str, Any],
+        upload: tuple[str, bytes, str] | None = None,
     ) -> SendResult:
         """POST `payload` + `target` to `<base_url>/send`, authorised by the device token.
 
         JSON body (Fonnte's own Node example posts JSON): it keeps booleans and the `inboxid`
-        integer typed. A `file` upload would need multipart; add it with the media payloads.
+        integer typed. With `upload` (name, bytes, content type) the body is multipart with
+        the file as `file`, the only way Fonnte takes an uploaded file.
         """
-        client = self._client or shared_client.get()
         body = {**payload, "target": target}
-        try:
-            response = client.post(
-                f"{base_url.rstrip('/')}/send",
-                json=body,
-                # Fonnte takes the raw device token, no "Bearer".
-                headers={"Authorization": token},
-                timeout=_timeout(),
+        # Fonnte takes the raw device token, no "Bearer".
+        headers = {"Authorization": token}
+        url = f"{base_url.rstrip('/')}/send"
+        if upload is None:
+            response = http.post(url, client=self._client, json=body, headers=headers)
+        else:
+            fields = {key: _form_value(value) for key, value in body.items()}
+            response = http.post(
+                url, client=self._client, data=fields, files={"file": upload}, headers=headers
             )
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            # No request was possible at all: a settings problem, not a network one.
-            logger.error("gateway URL %r unusable: %r", base_url, exc)
-            return SendResult(
-                ok=False, reason=REASON_BAD_GATEWAY_URL, permanent=True, certainly_not_sent=True
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # No connection was made (refused, unreachable, DNS, or no free pooled
-            # connection): the gateway never saw the request.
-            logger.info("gateway %s unreachable: %r", base_url, exc)
-            return SendResult(ok=False, reason=REASON_UNREACHABLE, certainly_not_sent=True)
-        except httpx.TimeoutException as exc:
-            # Read or write timeout: the request, or part of it, reached the gateway.
-            logger.warning("gateway %s timed out: %r", base_url, exc)
-            return SendResult(ok=False, reason=REASON_UNCONFIRMED_TIMEOUT)
-        except httpx.TransportError as exc:
-            # Reset or closed after (part of) the request was written: the outcome is unknown.
-            logger.warning("gateway %s dropped the connection: %r", base_url, exc)
-            return SendResult(ok=False, reason=REASON_UNCONFIRMED_DROPPED)
+        if isinstance(response, SendResult):
+            return response
         return parse_send_response(response.status_code, response.content)
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def payload_for(outgoing: Outgoing) -> dict[str, Any]:
+    """Fonnte's fields for one outgoing message (without `target`, added by the client)."""
+    quote = outgoing.quote_id
+    if outgoing.poll is not None:
+        return poll_payload(
+            question=outgoing.poll.question,
+            choices=outgoing.poll.choices,
+            multiple=outgoing.poll.multiple,
+            inbox_id=quote,
+        )
+    if outgoing.location is not None:
+        latitude, longitude = outgoing.location
+        return location_payload(latitude=latitude, longitude=longitude, inbox_id=quote)
+    if outgoing.upload is not None:
+        payload = text_payload(text=outgoing.text, inbox_id=quote)
+        if outgoing.attachment_name or outgoing.upload.name:
+            payload["filename"] = outgoing.attachment_name or outgoing.upload.name
+        return payload
+    if outgoing.attachment_url:
+        return media_payload(
+            url=outgoing.attachment_url,
+            filename=outgoing.attachment_name,
+            caption=outgoing.text,
+            inbox_id=quote,
+        )
+    return text_payload(text=outgoing.text, inbox_id=quote)
 
 
 def text_payload(*, text: str, inbox_id: int | None = None) -> dict[str, Any]:
