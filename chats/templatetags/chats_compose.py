@@ -6,12 +6,8 @@ from django import template
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from ..media import (
-    FONNTE_EXTENSIONS,
-    FONNTE_UPLOAD_MAX_BYTES,
-    PREVIEW_IMAGE_EXTENSIONS,
-    extension_of,
-)
+from ..media import PREVIEW_IMAGE_EXTENSIONS, extension_of
+from ..media import attachment_limits as gateway_attachment_limits
 from ..models import Message
 
 register = template.Library()
@@ -62,9 +58,10 @@ def quote_snippet(message: Message) -> str:
 @register.simple_tag
 def attachment_limits() -> dict:
     """What the browser checks before an upload; the server checks again (chats.media)."""
-    extensions = sorted(FONNTE_EXTENSIONS)
+    limits = gateway_attachment_limits()
+    extensions = sorted(limits.file_extensions)
     return {
         "accept": ",".join(f".{ext}" for ext in extensions),
         "extensions": ", ".join(extensions),
-        "max_bytes": FONNTE_UPLOAD_MAX_BYTES,
+        "max_bytes": limits.max_upload_bytes,
     }
