@@ -6,6 +6,9 @@ from django import template
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
+from devices_app.gateways import registry
+from devices_app.gateways.base import Capabilities
+
 from ..media import PREVIEW_IMAGE_EXTENSIONS, extension_of
 from ..media import attachment_limits as gateway_attachment_limits
 from ..models import Message
@@ -65,3 +68,10 @@ def attachment_limits() -> dict:
         "extensions": ", ".join(extensions),
         "max_bytes": limits.max_upload_bytes,
     }
+
+
+@register.simple_tag
+def device_capabilities(device) -> Capabilities:
+    """What the device's gateway can carry out: the reply box offers only those tools, and the
+    thread offers quoting only when the gateway quotes (docs/ARCHITECTURE.md "Capabilities")."""
+    return registry.capabilities_for(device)
