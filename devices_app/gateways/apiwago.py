@@ -1,4 +1,5 @@
-"""ApiWago (the self-hosted `tokalink/apigowa`, PROTOCOLS.md §9): registered, not implemented.
+"""ApiWago, the self-hosted `tokalink/apigowa` (docs/ARCHITECTURE.md "Gateways"): registered,
+not implemented.
 
 Its capabilities say it cannot send, so the workspace shows why instead of a reply box (no reply
 is stored that could only fail), and its webhooks answer 400 with the reason.

@@ -1,4 +1,4 @@
-"""wonotify (PROTOCOLS.md §10): registered, not implemented.
+"""wonotify (docs/ARCHITECTURE.md "Gateways"): registered, not implemented.
 
 Its capabilities say it cannot send, so the workspace shows why instead of a reply box (no reply
 is stored that could only fail), and its webhooks answer 400 with the reason.
