@@ -5,6 +5,7 @@ import secrets
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .crypto import EncryptedTextField
 from .phone import display_number
 
 
@@ -34,7 +35,8 @@ class Device(models.Model):
     )
     name = models.CharField(_("display name"), max_length=80)
     gateway = models.CharField(_("gateway"), max_length=16, choices=Gateway, default=Gateway.FONNTE)
-    gateway_token = models.CharField(_("gateway token"), max_length=255, blank=True)
+    # Encrypted at rest; never shown back in full (masked_gateway_token).
+    gateway_token = EncryptedTextField(_("gateway token"), blank=True)
     gateway_instance = models.CharField(
         _("gateway instance id"), max_length=120, blank=True, help_text=_("ApiWago only.")
     )
@@ -56,6 +58,9 @@ class Device(models.Model):
     quota = models.CharField(_("quota"), max_length=40, blank=True)
     package = models.CharField(_("package"), max_length=40, blank=True)
     expires = models.CharField(_("expires"), max_length=40, blank=True)
+    # When quota / package / expires were last read from the gateway: its profile API is
+    # rate-limited, so the console answers from these until they are PROFILE_MAX_AGE old.
+    profile_checked_at = models.DateTimeField(_("profile checked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

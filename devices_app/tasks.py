@@ -8,7 +8,7 @@ import httpx
 from celery import shared_task
 from django.conf import settings
 
-from .models import SandboxMessage
+from .models import Device, SandboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +68,18 @@ def sandbox_status_callback(sandbox_message_id: int, step: int) -> None:
         sandbox_status_callback.apply_async(
             (message.pk, step + 1), countdown=SANDBOX_STEP_DELAY_SECONDS
         )
+
+
+@shared_task(name="devices_app.device_profile_refresh", ignore_result=True)
+def device_profile_refresh(device_id: int) -> None:
+    """After a connect webhook: read the device's profile (quota, package, expiry) so the console
+    shows it without anyone asking. Guarded by the profile's own cache (a repeated run within
+    PROFILE_AFTER_CONNECT_MIN_AGE asks the gateway nothing), so acks_late repeats are harmless."""
+    from .console.services import PROFILE_AFTER_CONNECT_MIN_AGE, device_profile_refresh
+
+    device = Device.objects.filter(pk=device_id, is_active=True).first()
+    if device is None:
+        return
+    answer = device_profile_refresh(device=device, max_age=PROFILE_AFTER_CONNECT_MIN_AGE)
+    if not answer.ok:
+        logger.info("profile of device %s not read: %s", device_id, answer.message)

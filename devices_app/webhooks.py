@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from chats.services.connection import device_connection_apply
 from chats.services.inbound import message_receive, message_status_apply
 
+from .console.services import device_profile_refresh_later
 from .gateways import registry
 from .gateways.base import ParseError
 from .gateways.events import ConnectionChange, IncomingMessage, StatusUpdate
@@ -67,7 +68,10 @@ def _apply(device: Device, event):
     if isinstance(event, StatusUpdate):
         return message_status_apply(device=device, event=event)
     if isinstance(event, ConnectionChange):
-        return device_connection_apply(device=device, event=event)
+        applied = device_connection_apply(device=device, event=event)
+        # The console shows the profile as of the last connection change (quota, expiry).
+        device_profile_refresh_later(device=device)
+        return applied
     raise TypeError(f"not a gateway event: {event!r}")
 
 

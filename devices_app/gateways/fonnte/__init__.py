@@ -26,7 +26,7 @@ from ..base import (
     SendResult,
     WebhookUrls,
 )
-from . import devices, webhooks
+from . import device_reasons, devices, webhooks
 from .send import MAX_TEXT_LENGTH, FonnteClient, payload_for
 
 if TYPE_CHECKING:
@@ -93,6 +93,9 @@ class FonnteGateway(GatewayAdapter):
 
     def base_url(self) -> str:
         return settings.FONNTE_API_URL
+
+    def reason_text(self, reason: str) -> str | None:
+        return super().reason_text(reason) or device_reasons.explain(reason)
 
     def parse(self, *, kind: str, body: bytes, content_type: str, device: Device):
         parser = PARSERS.get(kind)
