@@ -42,7 +42,7 @@ class DeviceConsoleAdminMixin:
                 name="devices_app_device_console_card",
             ),
             path(
-                "<int:pk>/console/qr/",
+                "<int:pk>/console/qr/refresh/",
                 staff_view(views.console_qr, can_change),
                 name="devices_app_device_console_qr",
             ),
@@ -54,6 +54,13 @@ class DeviceConsoleAdminMixin:
             path("import/", import_view, name="devices_app_device_import"),
             *super().get_urls(),
         ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        device = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if device is not None:
+            context.update(views.console_context(device))
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     def import_view(self, request):
         context = {
