@@ -71,15 +71,19 @@ def sandbox_status_callback(sandbox_message_id: int, step: int) -> None:
 
 
 @shared_task(name="devices_app.device_profile_refresh", ignore_result=True)
-def device_profile_refresh(device_id: int) -> None:
+def device_profile_refresh(device_id: int, requested_at: float) -> None:
     """After a connect webhook: read the device's profile (quota, package, expiry) so the console
-    shows it without anyone asking. Guarded by the profile's own cache (a repeated run within
-    PROFILE_AFTER_CONNECT_MIN_AGE asks the gateway nothing), so acks_late repeats are harmless."""
-    from .console.services import PROFILE_AFTER_CONNECT_MIN_AGE, device_profile_refresh
+    shows it without anyone asking. Guarded: a profile read after the webhook arrived
+    (`requested_at`, a Unix time) is kept, so a repeated run (acks_late) asks the gateway
+    nothing."""
+    from .console.services import device_profile_refresh
 
     device = Device.objects.filter(pk=device_id, is_active=True).first()
     if device is None:
         return
-    answer = device_profile_refresh(device=device, max_age=PROFILE_AFTER_CONNECT_MIN_AGE)
+    checked = device.profile_checked_at
+    if checked is not None and checked.timestamp() >= requested_at:
+        return
+    answer = device_profile_refresh(device=device, max_age=0)
     if not answer.ok:
         logger.info("profile of device %s not read: %s", device_id, answer.message)

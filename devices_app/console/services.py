@@ -160,18 +160,14 @@ def public_url_problem() -> str:
 # --- Profile (cached: the gateway rate-limits it) ----------------------------------------------
 
 
-# After a connect webhook the profile is read again unless it was read this recently (seconds):
-# a gateway retrying the webhook, or a flapping connection, does not hammer its profile API.
-PROFILE_AFTER_CONNECT_MIN_AGE = 10.0
-
-
 def device_profile_refresh_later(*, device: Device) -> None:
     """Read the profile in the background once the current transaction commits (after a connect
     webhook). An enqueue that fails is logged, not raised: the webhook is stored already."""
     from ..tasks import device_profile_refresh as task
 
     if registry.gateway_for(device).capabilities.profile:
-        transaction.on_commit(lambda: task.delay(device.pk), robust=True)
+        requested_at = timezone.now().timestamp()
+        transaction.on_commit(lambda: task.delay(device.pk, requested_at), robust=True)
 
 
 def profile_is_fresh(device: Device, max_age: float | None = None) -> bool:

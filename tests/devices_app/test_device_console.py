@@ -248,6 +248,32 @@ def test_a_connect_webhook_reads_the_profile_again(
     assert device.profile_checked_at is not None
 
 
+def test_a_profile_read_just_before_the_connect_webhook_is_read_again(
+    client, fonnte, device, eager_tasks, django_capture_on_commit_callbacks
+):
+    # Read seconds before the phone scanned the QR: it still says "disconnect" and the old quota.
+    Device.objects.filter(pk=device.pk).update(quota="1000", profile_checked_at=timezone.now())
+    fonnte.expect_request("/device").respond_with_json(profile_body(quota="977"))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            hook_url(device, "connect"),
+            json.dumps({"device": NUMBER, "status": "connect"}),
+            content_type="application/json",
+        )
+    device.refresh_from_db()
+    assert device.quota == "977"
+
+
+def test_a_repeated_profile_task_asks_the_gateway_nothing(fonnte, device):
+    from devices_app.tasks import device_profile_refresh
+
+    fonnte.expect_request("/device").respond_with_json(profile_body())
+    requested_at = timezone.now().timestamp()
+    device_profile_refresh(device.pk, requested_at)
+    device_profile_refresh(device.pk, requested_at)  # acks_late: the same task again
+    assert len(requests_to(fonnte, "/device")) == 1
+
+
 # --- Connect by QR ----------------------------------------------------------------------------
 
 
