@@ -16,6 +16,9 @@ class GatewayFacts:
     # Webhook kind → (field name in the gateway, where that field is).
     webhook_fields: dict[str, tuple[str, str]] = field(default_factory=dict)
     delete_needs_code: bool = False
+    # Whether a token is the gateway's to issue, so saving a device checks it with the gateway's
+    # profile. ApiWago's session key is any string staff choose; the sandbox's is Sapa's own.
+    token_issued_by_gateway: bool = False
 
 
 FONNTE_DEVICE_EDIT = _("Fonnte dashboard → Device → Edit")
@@ -28,6 +31,7 @@ FACTS: dict[str, GatewayFacts] = {
             WEBHOOK_CONNECT: ("webhookconnect", FONNTE_DEVICE_EDIT),
         },
         delete_needs_code=True,
+        token_issued_by_gateway=True,
     ),
     # ApiWago keeps one webhook per session, for messages and receipts alike.
     "apiwago": GatewayFacts(

@@ -380,7 +380,9 @@ def gateway_token_refusal(*, gateway: str, token: str, number: str, name: str) -
     """Why the gateway refuses `token` for `number`, in words, or "" when it accepts it (or has
     no profile to check it against). Used when a device is saved."""
     adapter = registry.gateway_named(gateway)
-    if not adapter.capabilities.profile or not token:
+    if not token or not adapter.capabilities.profile:
+        return ""
+    if not facts_for(gateway).token_issued_by_gateway:
         return ""
     probe = Device(gateway=gateway, gateway_token=token, number=number, name=name)
     result = adapter.device_profile(device=probe)

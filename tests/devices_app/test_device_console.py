@@ -186,6 +186,15 @@ def test_an_unreachable_gateway_refuses_the_save_in_words(staff, settings):
     assert not Device.objects.filter(number=NUMBER).exists()
 
 
+def test_a_sandbox_device_is_saved_without_a_gateway_check(staff, fonnte):
+    # The sandbox's tokens are Sapa's own: there is no gateway to ask (in development the check
+    # would ask Sapa's simulator about a device that does not exist yet, and refuse it).
+    response = add_device(staff, gateway="sandbox", gateway_token="sandbox-token-0001")
+    assert response.status_code == 302
+    assert Device.objects.get(number=NUMBER).gateway == "sandbox"
+    assert fonnte.log == []
+
+
 def test_saving_without_touching_the_token_asks_the_gateway_nothing(staff, fonnte, device):
     data = {
         "name": "Sales desk",
