@@ -21,6 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from chats.services.connection import device_connection_apply
+from config.enqueue import enqueue_on_commit
 from realtime import publisher as realtime
 
 from ..gateways import registry
@@ -166,8 +167,7 @@ def device_profile_refresh_later(*, device: Device) -> None:
     from ..tasks import device_profile_refresh as task
 
     if registry.gateway_for(device).capabilities.profile:
-        requested_at = timezone.now().timestamp()
-        transaction.on_commit(lambda: task.delay(device.pk, requested_at), robust=True)
+        enqueue_on_commit(task, device.pk, timezone.now().timestamp())
 
 
 def profile_is_fresh(device: Device, max_age: float | None = None) -> bool:
