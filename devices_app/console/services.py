@@ -66,6 +66,20 @@ def operations_for(device: Device) -> list[tuple[str, str]]:
     return [(name, label) for name, (cap, label) in OPERATIONS.items() if getattr(caps, cap)]
 
 
+# Operations that make no sense in a state: connecting a connected device, disconnecting a
+# disconnected one. (An unknown state offers everything.)
+NOT_WHEN = {
+    Device.Status.CONNECTED: {"qr", "pairing", "start"},
+    Device.Status.DISCONNECTED: {"logout"},
+}
+
+
+def operations_fitting(device: Device) -> list[tuple[str, str]]:
+    """The offered operations that fit the device's connection now (the buttons shown)."""
+    hidden = NOT_WHEN.get(device.status, set())
+    return [(name, label) for name, label in operations_for(device) if name not in hidden]
+
+
 def offers(device: Device, operation: str) -> bool:
     return any(name == operation for name, _label in operations_for(device))
 
@@ -191,10 +205,12 @@ def _connection_record(device: Device, *, connected: bool, reason: str = "") -> 
 def _staff_refresh_on_commit(device: Device) -> None:
     # The console cards listen on the staff socket: the same event a connection change sends
     # makes them re-read the device (quota, package, expiry).
-    realtime.publish_on_commit(
-        realtime.STAFF_GROUP,
-        {"type": "device.status_changed", "device_id": device.pk, "status": device.status},
-    )
+    event: realtime.DeviceStatusChanged = {
+        "type": "device.status_changed",
+        "device_id": device.pk,
+        "status": device.status,
+    }
+    realtime.publish_on_commit(realtime.STAFF_GROUP, event)
 
 
 def device_profile_refresh(*, device: Device, max_age: float | None = None) -> Answer:

@@ -29,6 +29,7 @@ def console_context(device: Device) -> dict:
         "device": device,
         "adapter": adapter,
         "operations": services.operations_for(device),
+        "operations_now": services.operations_fitting(device),
         "webhooks": services.webhook_rows(device),
         "public_url_problem": services.public_url_problem(),
         "delete_needs_code": facts_for(device.gateway).delete_needs_code,
@@ -45,7 +46,7 @@ def _device(pk: int) -> Device:
 
 @require_GET
 def console_card(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "devices_app/console/card.html", console_context(_device(pk)))
+    return render(request, "devices_app/console/card_refresh.html", console_context(_device(pk)))
 
 
 @require_GET

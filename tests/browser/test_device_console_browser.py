@@ -109,6 +109,37 @@ def console_stack(fast_qr, stack):
     stack.gateway.server.expect_request("/device", method="POST").respond_with_handler(
         fonnte.profile
     )
+    stack.gateway.server.expect_request("/get-devices", method="POST").respond_with_json(
+        {
+            "connected": 1,
+            "data": [
+                {
+                    "device": NUMBER,
+                    "name": "Sales",
+                    "package": "Super",
+                    "quota": "977",
+                    "status": "connect",
+                    "token": TOKEN,
+                    "autoread": "on",
+                    "expired": "1861920000",
+                },
+                {
+                    "device": "6287700000002",
+                    "name": "Support",
+                    "package": "Free",
+                    "quota": "1000",
+                    "status": "disconnect",
+                    "token": "tok-support",
+                    "autoread": "off",
+                    "expired": "1861920000",
+                },
+            ],
+            "devices": 2,
+            "messages": 0,
+            "status": True,
+            "type": "device",
+        }
+    )
     return stack, fonnte
 
 
@@ -168,10 +199,25 @@ def test_staff_connect_a_fonnte_device_by_qr_and_see_it_connect_live(console_sta
         expect(status).to_have_attribute("data-status", "connected")
         expect(page.locator("#device-console-qr")).to_contain_text("Connected.")
         expect(page.get_by_role("img", name="QR code to scan with WhatsApp")).to_have_count(0)
+        # The buttons follow the state: nothing left to connect, a Disconnect to offer.
+        expect(page.get_by_role("button", name="Connect by QR")).to_have_count(0)
+        expect(page.get_by_role("button", name="Disconnect")).to_be_visible()
         # The worker reads the profile after the webhook; its push refreshes the card.
         expect(card).to_contain_text("977")
         assert page.evaluate("window.sapaSamePage") is True
         page.screenshot(path=str(artifacts / "device-console-connected-en.png"), full_page=True)
+
+        # The account's devices, listed with the account token for import.
+        page.goto(f"{stack.base_url}/admin/devices_app/device/import/")
+        page.get_by_label("Account token").fill("account-token")
+        page.get_by_label("Route their chats to division").select_option(label="Sales")
+        page.get_by_role("button", name="List the devices").click()
+        expect(page.get_by_role("table", name="Devices of this account")).to_contain_text(
+            "Already in Sapa"
+        )
+        expect(page.get_by_role("table", name="Devices of this account")).to_contain_text("Support")
+        page.screenshot(path=str(artifacts / "device-console-import-en.png"), full_page=True)
+        page.goto(f"{stack.base_url}/admin/devices_app/device/{device.pk}/change/")
 
         # The same page in Indonesian.
         context.add_cookies([{"name": "django_language", "value": "id", "url": stack.base_url}])

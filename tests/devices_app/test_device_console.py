@@ -479,6 +479,17 @@ def test_a_fonnte_device_page_offers_fonntes_operations(staff, device):
     assert "Start session" not in html and "pairing code" not in html
 
 
+def test_the_buttons_fit_the_connection(staff, device):
+    device.status = Device.Status.CONNECTED
+    device.save()
+    html = change_page(staff, device)
+    assert 'data-operation="logout"' in html and 'data-operation="qr"' not in html
+    device.status = Device.Status.DISCONNECTED
+    device.save()
+    html = change_page(staff, device)
+    assert 'data-operation="qr"' in html and 'data-operation="logout"' not in html
+
+
 def test_a_sandbox_device_page_offers_only_what_the_sandbox_can(staff):
     sandbox = DeviceFactory(gateway=Device.Gateway.SANDBOX)
     html = change_page(staff, sandbox)
