@@ -102,27 +102,24 @@ def test_the_gateway_token_is_not_readable_in_the_database_column(device):
     assert raw_token_column(other) != raw
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_data_migration_encrypts_tokens_stored_in_clear():
-    from django.db.migrations.executor import MigrationExecutor
+def test_the_data_migration_encrypts_tokens_stored_in_clear_and_back(device):
+    import importlib
 
-    division = DivisionFactory()
-    executor = MigrationExecutor(connection)
-    executor.migrate([("devices_app", "0002_sandbox_messages")])
-    with connection.cursor() as cursor:
+    from django.apps import apps
+
+    migration = importlib.import_module("devices_app.migrations.0003_gateway_credentials_encrypted")
+    with connection.cursor() as cursor:  # a row as it was before the migration: in clear
         cursor.execute(
-            "INSERT INTO devices_app_device (number, name, gateway, gateway_token, "
-            "gateway_instance, webhook_key, division_id, is_active, status, status_reason, "
-            "quota, package, expires, created_at) VALUES (%s, %s, 'fonnte', %s, '', 'k1', %s, "
-            "%s, 'unknown', '', '', '', '', %s)",
-            [NUMBER, "Old", "clear-token-from-before", division.pk, True, timezone.now()],
+            "UPDATE devices_app_device SET gateway_token = %s WHERE id = %s",
+            ["clear-token-from-before", device.pk],
         )
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes("devices_app"))
-    device = Device.objects.get(number=NUMBER)
+    migration.encrypt_existing(apps, None)
     assert "clear-token-from-before" not in raw_token_column(device)
-    assert device.gateway_token == "clear-token-from-before"
+    assert Device.objects.get(pk=device.pk).gateway_token == "clear-token-from-before"
+    migration.encrypt_existing(apps, None)  # run twice: still one layer of encryption
+    assert Device.objects.get(pk=device.pk).gateway_token == "clear-token-from-before"
+    migration.decrypt_existing(apps, None)  # backwards: in clear again
+    assert raw_token_column(device) == "clear-token-from-before"
 
 
 def test_the_console_never_shows_the_token_in_full(staff, device):
