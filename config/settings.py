@@ -327,6 +327,8 @@ if not GATEWAY_CREDENTIALS_KEYS:
 GATEWAY_PROFILE_MAX_AGE = env.float("GATEWAY_PROFILE_MAX_AGE", default=60.0)
 # The console's QR image is fetched again this often (seconds) until the device is connected.
 GATEWAY_QR_REFRESH_SECONDS = env.int("GATEWAY_QR_REFRESH_SECONDS", default=15)
+# ... at most this many times (20 × 15 s = 5 minutes), then it waits for a person to press again.
+GATEWAY_QR_MAX_RENEWALS = env.int("GATEWAY_QR_MAX_RENEWALS", default=20)
 FONNTE_API_URL = env.str("FONNTE_API_URL", default="https://api.fonnte.com").rstrip("/")
 # Every gateway call is bounded by these (seconds): the threads pool ignores Celery time limits.
 GATEWAY_CONNECT_TIMEOUT = env.float("GATEWAY_CONNECT_TIMEOUT", default=5.0)

@@ -403,6 +403,11 @@ def gateway_token_refusal(*, gateway: str, token: str, number: str, name: str) -
     probe = Device(gateway=gateway, gateway_token=token, number=number, name=name)
     result = adapter.device_profile(device=probe)
     if not result.ok:
+        if registry.reason_is_own(result.reason):
+            # Sapa's own words: the gateway never judged the token (unreachable, garbled…).
+            return gettext("The token could not be checked: %(reason)s") % {
+                "reason": reason_words(adapter, result.reason)
+            }
         return gettext("The gateway refused this token: %(reason)s") % {
             "reason": reason_words(adapter, result.reason)
         }

@@ -53,15 +53,26 @@ def console_card(request: HttpRequest, pk: int) -> HttpResponse:
 def console_qr(request: HttpRequest, pk: int) -> HttpResponse:
     """The QR panel, polled until the device is connected."""
     device = _device(pk)
+    renewal = _renewal(request)
     if device.status == Device.Status.CONNECTED:
         answer = services.Answer(ok=True, data={"connected": True})
+    elif renewal > settings.GATEWAY_QR_MAX_RENEWALS:
+        # Nobody scanned for minutes: stop asking the gateway until someone presses again.
+        answer = services.Answer(ok=False, data={"expired": True})
     else:
         answer = services.device_qr_get(device=device)
-    return _qr_panel(request, device, answer)
+    return _qr_panel(request, device, answer, renewal=renewal)
 
 
-def _qr_panel(request: HttpRequest, device: Device, answer: services.Answer) -> HttpResponse:
-    context = {**console_context(device), "answer": answer}
+def _renewal(request: HttpRequest) -> int:
+    raw = request.GET.get("renewal", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 0
+
+
+def _qr_panel(
+    request: HttpRequest, device: Device, answer: services.Answer, renewal: int = 0
+) -> HttpResponse:
+    context = {**console_context(device), "answer": answer, "next_renewal": renewal + 1}
     status = HTMX_STOP_POLLING if answer.data.get("connected") and request.htmx else 200
     return render(request, "devices_app/console/qr.html", context, status=status)
 

@@ -179,7 +179,7 @@ def test_a_token_of_another_number_is_refused(staff, fonnte):
 def test_an_unreachable_gateway_refuses_the_save_in_words(staff, settings):
     settings.FONNTE_API_URL = f"http://127.0.0.1:{free_port()}"
     html = add_device(staff).content.decode()
-    assert "The gateway could not be reached." in html
+    assert "The token could not be checked: The gateway could not be reached." in html
     assert not Device.objects.filter(number=NUMBER).exists()
 
 
@@ -302,6 +302,18 @@ def test_the_qr_panel_stops_when_fonnte_says_the_device_is_connected(staff, fonn
     assert "Connected." in response.content.decode()
     device.refresh_from_db()
     assert device.status == "connected"
+
+
+def test_the_qr_stops_renewing_when_nobody_scans(staff, fonnte, device, settings):
+    settings.GATEWAY_QR_MAX_RENEWALS = 3
+    fonnte.expect_request("/qr").respond_with_json({"status": True, "url": "iVBORw0KGgo="})
+    url = reverse("admin:devices_app_device_console_qr", args=[device.pk])
+    html = staff.get(url, {"renewal": "3"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "?renewal=4" in html  # still renewing
+    html = staff.get(url, {"renewal": "4"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "stopped renewing it" in html
+    assert "hx-trigger" not in html
+    assert len(requests_to(fonnte, "/qr")) == 1
 
 
 # --- Disconnect, webhooks, delete -------------------------------------------------------------
