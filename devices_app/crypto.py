@@ -51,7 +51,7 @@ def encrypt(value: str) -> str:
 
 def decrypt(stored: str) -> str:
     """The clear value. A value without the prefix is one written before encryption (the data
-    migration 0003 encrypts those) and is returned as it is."""
+    migration 0004 encrypts those) and is returned as it is."""
     if not stored or not stored.startswith(PREFIX):
         return stored or ""
     try:

@@ -107,7 +107,7 @@ def test_the_data_migration_encrypts_tokens_stored_in_clear_and_back(device):
 
     from django.apps import apps
 
-    migration = importlib.import_module("devices_app.migrations.0003_gateway_credentials_encrypted")
+    migration = importlib.import_module("devices_app.migrations.0004_gateway_credentials_encrypted")
     with connection.cursor() as cursor:  # a row as it was before the migration: in clear
         cursor.execute(
             "UPDATE devices_app_device SET gateway_token = %s WHERE id = %s",

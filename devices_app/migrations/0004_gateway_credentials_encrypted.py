@@ -23,7 +23,7 @@ def decrypt_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("devices_app", "0002_sandbox_messages")]
+    dependencies = [("devices_app", "0003_device_send_pace")]
 
     operations = [
         migrations.AlterField(
