@@ -94,8 +94,8 @@ def _transfer(
 
     old_agent_id, old_division_id = conversation.agent_id, conversation.division_id
     if to_agent is not None:
-        to_agent = Agent.objects.select_related("division").get(pk=to_agent.pk)
-        if not to_agent.is_active:
+        to_agent = Agent.objects.select_related("division", "user").get(pk=to_agent.pk)
+        if not to_agent.has_access:
             raise ValidationError(_("That agent is not active."), code="agent_inactive")
         if to_agent.pk == old_agent_id:
             raise ValidationError(
