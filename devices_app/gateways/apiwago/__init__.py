@@ -1,0 +1,1 @@
+"""ApiWago (the self-hosted `tokalink/apigowa`): its API client, webhook parser and adapter."""

@@ -1,0 +1,1 @@
+"""wonotify (Waziper lineage): its API client, webhook parser and adapter."""
