@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from chats import realtime
+from realtime import publisher as realtime
 
 from .models import Agent, User
 from .timezones import validate_time_zone

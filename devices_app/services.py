@@ -1,12 +1,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
-from chats import realtime
-from chats.services.outbound import messages_release_for_device
-
-from .gateways.events import ConnectionChange
 from .models import Device, new_webhook_key
 
 
@@ -15,32 +10,4 @@ def device_webhook_key_rotate(*, device: Device) -> Device:
     """Give the device a new webhook key; the old webhook URLs answer 404 from now on."""
     device.webhook_key = new_webhook_key()
     device.save(update_fields=["webhook_key"])
-    return device
-
-
-@transaction.atomic
-def device_connection_apply(*, device: Device, event: ConnectionChange) -> Device:
-    """Record a connect / disconnect reported by the gateway.
-
-    Locks the device row. Idempotent and order-safe: an event older than the last recorded
-    change (a late retry) is ignored, and a repeat changes nothing. On commit, when the status
-    changed: `device.status_changed` to the device's agents and to staff; on a reconnect, the
-    replies that waited for the device are enqueued (`messages_release_for_device`).
-    """
-    device = Device.objects.select_for_update().get(pk=device.pk)
-    when = event.timestamp or timezone.now()
-    if device.status_changed_at is not None and when < device.status_changed_at:
-        return device
-    status = Device.Status.CONNECTED if event.connected else Device.Status.DISCONNECTED
-    reason = "" if event.connected else event.reason
-    if device.status == status and device.status_reason == reason:
-        return device
-    device.status = status
-    device.status_reason = reason
-    device.status_changed_at = when
-    device.save(update_fields=["status", "status_reason", "status_changed_at"])
-    realtime.device_status_changed_on_commit(device_id=device.pk, status=status)
-    if event.connected:
-        # Replies held while the device was away leave now, not at the next sweep.
-        messages_release_for_device(device=device)
     return device

@@ -13,11 +13,11 @@ import logging
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from chats.services.connection import device_connection_apply
 from chats.services.inbound import message_receive, message_status_apply
 
-from .gateways import fonnte_webhooks as fonnte
+from .gateways.fonnte import webhooks as fonnte
 from .models import Device
-from .services import device_connection_apply
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Called from the webhook views (and the sandbox's customer page). Everything a message needs is
 written in one transaction, so the webhook answers 200 only once the message is durably stored;
-pushes go out on commit through `chats.realtime`.
+pushes go out on commit through `realtime.publisher`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from devices_app.gateways.events import IncomingMessage, StatusUpdate
 from devices_app.models import Device
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog
 
-from .. import realtime
 from ..delivery import is_forward
 from ..models import Contact, Conversation, Message
 from ..tasks.media import attachment_copy

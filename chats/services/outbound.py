@@ -35,12 +35,12 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
-from devices_app.gateways import fonnte_send
-from devices_app.gateways.fonnte_send import FonnteClient, SendResult
+from devices_app.gateways.fonnte import send as fonnte_send
+from devices_app.gateways.fonnte.send import FonnteClient, SendResult
 from devices_app.models import Device
 from devices_app.pacing import device_send_slot
+from realtime import publisher as realtime
 
-from .. import realtime
 from ..media import outgoing_attachment_validate, outgoing_file_signed_url
 from ..models import Conversation, Message
 

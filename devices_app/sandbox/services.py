@@ -9,7 +9,7 @@ from django.db import transaction
 from chats.models import Message
 from chats.services.inbound import message_receive
 
-from ..gateways.fonnte_webhooks import parse_incoming
+from ..gateways.fonnte.webhooks import parse_incoming
 from ..models import Device, SandboxMessage
 
 

@@ -25,10 +25,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from chats.services.connection import device_connection_apply
+
 from ..gateways.events import ConnectionChange
 from ..models import Device, SandboxMessage
 from ..phone import InvalidNumber, display_number, normalize_number
-from ..services import device_connection_apply
 from .services import sandbox_customer_write, sandbox_send_accept
 
 # A 1×1 PNG: the sandbox has no real WhatsApp session to pair.

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import override
 
-from chats import realtime
 from chats.models import Conversation, Message
 from chats.services import outbound
 from chats.services.outbound import (
@@ -23,6 +22,7 @@ from chats.services.outbound import (
     messages_sweep_stuck,
 )
 from devices_app.models import Device
+from realtime import publisher as realtime
 from tests.factories import AgentFactory
 from tests.workers import assigned_conversation, broker_tasks, inbound
 

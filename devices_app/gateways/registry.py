@@ -1,0 +1,72 @@
+"""The registry: `Device.gateway` → its adapter (docs/ARCHITECTURE.md "The gateway interface").
+
+The one module the core imports to reach a gateway. Adding a gateway: write its adapter (a
+base.GatewayAdapter), add it to ADAPTERS and to `Device.Gateway`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext
+
+from .apiwago import ApiWagoGateway
+from .base import OWN_REASONS, Capabilities, GatewayAdapter
+from .fonnte import FonnteGateway
+from .sandbox import SandboxGateway
+from .wonotify import WonotifyGateway
+
+if TYPE_CHECKING:
+    from ..models import Device
+
+ADAPTERS: dict[str, GatewayAdapter] = {
+    adapter.kind: adapter
+    for adapter in (FonnteGateway(), SandboxGateway(), ApiWagoGateway(), WonotifyGateway())
+}
+
+
+class UnknownGateway(LookupError):
+    pass
+
+
+def gateway_named(kind: str) -> GatewayAdapter:
+    try:
+        return ADAPTERS[kind]
+    except KeyError:
+        raise UnknownGateway(kind) from None
+
+
+def gateway_for(device: Device) -> GatewayAdapter:
+    """The adapter of a device's gateway."""
+    return gateway_named(device.gateway)
+
+
+def capabilities_for(device: Device) -> Capabilities:
+    return gateway_for(device).capabilities
+
+
+def reason_text(reason: str) -> str | None:
+    """A stored send or status reason in words, in the current language: Sapa's own reasons
+    translated, a gateway's reason explained, or None when nobody knows it."""
+    if reason in OWN_REASONS:
+        return gettext(reason)
+    for adapter in ADAPTERS.values():
+        explained = adapter.reason_text(reason)
+        if explained is not None:
+            return str(explained)
+    return None
+
+
+def file_limits() -> Capabilities:
+    """The attachment limits every file-sending gateway accepts (for checks made before a
+    device is known: quick-reply templates, the reply box's accept list)."""
+    senders = [a.capabilities for a in ADAPTERS.values() if a.capabilities.files]
+    extensions = frozenset.intersection(*(c.file_extensions for c in senders))
+    return Capabilities(
+        files=True,
+        file_upload=all(c.file_upload for c in senders),
+        max_upload_bytes=min(c.max_upload_bytes for c in senders),
+        max_text_length=min(c.max_text_length for c in senders),
+        file_extensions=extensions,
+        image_extensions=frozenset().union(*(c.image_extensions for c in senders)) & extensions,
+    )
