@@ -300,6 +300,13 @@ CELERY_BEAT_SCHEDULE["chats.media-retention"] = {
 
 # --- Gateways ---------------------------------------------------------------------------------
 FONNTE_API_URL = env.str("FONNTE_API_URL", default="https://api.fonnte.com").rstrip("/")
+# ApiWago is self-hosted: one server (its address and APIKEY) serves every session token.
+APIWAGO_API_URL = env.str("APIWAGO_API_URL", default="").rstrip("/")
+APIWAGO_API_KEY = env.str("APIWAGO_API_KEY", default="")
+# Sessions Sapa starts reject incoming calls (a chat desk cannot take them), with this message.
+APIWAGO_REJECT_CALLS = env.bool("APIWAGO_REJECT_CALLS", default=True)
+APIWAGO_REJECT_MESSAGE = env.str("APIWAGO_REJECT_MESSAGE", default="")
+WONOTIFY_API_URL = env.str("WONOTIFY_API_URL", default="https://wonotify.com/api").rstrip("/")
 # Every gateway call is bounded by these (seconds): the threads pool ignores Celery time limits.
 GATEWAY_CONNECT_TIMEOUT = env.float("GATEWAY_CONNECT_TIMEOUT", default=5.0)
 GATEWAY_READ_TIMEOUT = env.float("GATEWAY_READ_TIMEOUT", default=20.0)

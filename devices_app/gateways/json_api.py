@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from django.conf import settings
 from django.utils.translation import gettext_noop
 
 from .base import REASON_BAD_GATEWAY_URL, REASON_UNREACHABLE
+from .http import shared_client, timeout
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +39,6 @@ FAILURE_REASONS: dict[str, str] = {
     "bad_url": REASON_BAD_GATEWAY_URL,
 }
 
-# Answers a proxy gives after it passed the request on (502, 504, Cloudflare's 520/524): the
-# gateway may have acted on it.
-PROXY_UNKNOWN_STATUSES = frozenset({502, 504, 520, 524})
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -60,46 +54,6 @@ class TransportFailure:
     @property
     def reason(self) -> str:
         return FAILURE_REASONS[self.kind]
-
-
-def _timeout() -> httpx.Timeout:
-    # The worker runs a threads pool, which ignores Celery's time limits: these bound the call.
-    return httpx.Timeout(
-        connect=settings.GATEWAY_CONNECT_TIMEOUT,
-        read=settings.GATEWAY_READ_TIMEOUT,
-        write=settings.GATEWAY_WRITE_TIMEOUT,
-        pool=settings.GATEWAY_POOL_TIMEOUT,
-    )
-
-
-class _SharedClient:
-    """One httpx.Client per process, recreated after a fork (a pool inherited from the parent
-    would share its sockets)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._client: httpx.Client | None = None
-        self._pid: int | None = None
-
-    def get(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None or self._pid != os.getpid():
-                self._client = httpx.Client(
-                    timeout=_timeout(),
-                    limits=httpx.Limits(
-                        max_connections=settings.GATEWAY_MAX_CONNECTIONS,
-                        max_keepalive_connections=settings.GATEWAY_MAX_CONNECTIONS,
-                        # Shorter than any server's idle timeout (see fonnte_send).
-                        keepalive_expiry=5.0,
-                    ),
-                    headers={"User-Agent": "Sapa"},
-                    follow_redirects=False,
-                )
-                self._pid = os.getpid()
-            return self._client
-
-
-shared_client = _SharedClient()
 
 
 def call(
@@ -120,7 +74,7 @@ def call(
             params=params,
             json=json_body,
             headers=headers,
-            timeout=_timeout(),
+            timeout=timeout(),
         )
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         logger.error("gateway URL %r unusable: %r", url, exc)
@@ -143,3 +97,34 @@ def call(
         data=data,
         text=response.content[:300].decode("utf-8", "replace").strip(),
     )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number Sapa stores")
+
+
+def _clean(value: Any) -> Any:
+    """Strings PostgreSQL can store: no NUL, no lone surrogate (SQLite would take both, so a
+    body stored on one database and refused on the other is avoided here)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {_clean(str(key)): _clean(item) for key, item in value.items()}
+    return value
+
+
+def load_webhook_json(raw: bytes) -> dict[str, Any]:
+    """A webhook body as a JSON object, safe to store; ValueError says why it is not one."""
+    if not raw.strip():
+        raise ValueError("empty body: expected a JSON object")
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"body is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"body must be a JSON object, got {type(data).__name__}")
+    return _clean(data)

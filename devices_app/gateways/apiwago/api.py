@@ -26,6 +26,7 @@ from django.utils.translation import gettext_noop
 
 from ..base import (
     REASON_BAD_GATEWAY_URL,
+    REASON_HTTP_ERROR,
     REASON_UNCONFIRMED_DROPPED,
     REASON_UNCONFIRMED_GARBLED,
     REASON_UNCONFIRMED_TIMEOUT,
@@ -33,8 +34,8 @@ from ..base import (
     OperationResult,
     SendResult,
 )
+from ..http import PROXY_UNKNOWN_STATUSES
 from ..json_api import (
-    PROXY_UNKNOWN_STATUSES,
     REASON_GARBLED,
     Answer,
     TransportFailure,
@@ -44,13 +45,15 @@ from ..json_api import (
 # The gateway's own words for "this number has no WhatsApp account" (HTTP 200, status false).
 NOT_REGISTERED_WORDS = "belum terdaftar"
 
+REASON_NOT_CONFIGURED = gettext_noop(
+    "ApiWago's address is not set: set APIWAGO_API_URL and APIWAGO_API_KEY."
+)
 REASON_NOT_ON_WHATSAPP = gettext_noop("The number is not on WhatsApp.")
 REASON_UNAUTHORIZED = gettext_noop("The gateway refused Sapa's API key.")
 REASON_NOT_LOGGED_IN = gettext_noop("The device is not logged in to WhatsApp on the gateway.")
 REASON_MEDIA_UNREACHABLE = gettext_noop("The gateway could not fetch the attachment.")
 REASON_BAD_NUMBER = gettext_noop("The gateway refused the customer's number.")
 REASON_BAD_ATTACHMENT = gettext_noop("The gateway could not read the attachment.")
-REASON_GATEWAY_ERROR = gettext_noop("The gateway answered with an error.")
 REASON_QR_NOT_READY = gettext_noop("The QR code is not ready yet; try again in a moment.")
 REASON_SESSION_NOT_STARTED = gettext_noop("The session is not started on the gateway.")
 REASON_ALREADY_LOGGED_IN = gettext_noop("The device is already logged in.")
@@ -63,10 +66,10 @@ QR_STATES = {"waiting_for_qr": REASON_QR_NOT_READY, "not_connected": REASON_SESS
 # message reached WhatsApp, lower-cased prefixes → (reason, permanent).
 _BEFORE_SEND_ERRORS: tuple[tuple[str, str, bool], ...] = (
     ("client not logged in", REASON_NOT_LOGGED_IN, False),
-    ("failed to get device", REASON_GATEWAY_ERROR, False),
+    ("failed to get device", "", False),
     ("failed to download media", REASON_MEDIA_UNREACHABLE, False),
     ("failed to read media body", REASON_MEDIA_UNREACHABLE, False),
-    ("failed to upload ", REASON_GATEWAY_ERROR, False),
+    ("failed to upload ", "", False),
     ("phone number is empty or invalid", REASON_BAD_NUMBER, True),
     ("phone number too short", REASON_BAD_NUMBER, True),
     ("invalid recipient jid", REASON_BAD_NUMBER, True),
@@ -77,13 +80,13 @@ _BEFORE_SEND_ERRORS: tuple[tuple[str, str, bool], ...] = (
 
 # Everything Sapa may write as a reason for this gateway: the page translates these.
 REASONS = (
+    REASON_NOT_CONFIGURED,
     REASON_NOT_ON_WHATSAPP,
     REASON_UNAUTHORIZED,
     REASON_NOT_LOGGED_IN,
     REASON_MEDIA_UNREACHABLE,
     REASON_BAD_NUMBER,
     REASON_BAD_ATTACHMENT,
-    REASON_GATEWAY_ERROR,
     REASON_QR_NOT_READY,
     REASON_SESSION_NOT_STARTED,
     REASON_ALREADY_LOGGED_IN,
@@ -101,9 +104,9 @@ def _error_text(answer: Answer) -> str:
     return answer.text
 
 
-def _with_detail(reason: str, detail: str) -> str:
-    """A Sapa reason, plus the gateway's own words when they say more."""
-    return f"{reason} ({detail[:150]})" if detail and detail.lower() != reason.lower() else reason
+def _words_or(words: str, fallback: str) -> str:
+    """The gateway's own words as the reason (base.SendResult), or Sapa's when it said none."""
+    return words[:255] if words else fallback
 
 
 def classify_send(reply: Answer | TransportFailure) -> SendResult:
@@ -142,7 +145,7 @@ def classify_send(reply: Answer | TransportFailure) -> SendResult:
         # Our request is wrong ("token is required", a JSON bind error, a licence limit).
         return SendResult(
             ok=False,
-            reason=_with_detail(REASON_GATEWAY_ERROR, _error_text(reply)),
+            reason=_words_or(_error_text(reply), REASON_HTTP_ERROR),
             permanent=True,
             certainly_not_sent=True,
             http_status=status,
@@ -181,7 +184,7 @@ def classify_send(reply: Answer | TransportFailure) -> SendResult:
     # A 200 refusal we do not know: answered, so nothing was sent; not known to be hopeless.
     return SendResult(
         ok=False,
-        reason=_with_detail(REASON_GATEWAY_ERROR, words),
+        reason=_words_or(words, REASON_HTTP_ERROR),
         certainly_not_sent=True,
         http_status=status,
     )
@@ -193,7 +196,7 @@ def _classify_error_words(words: str, status: int) -> SendResult:
         if lowered.startswith(prefix):
             return SendResult(
                 ok=False,
-                reason=reason,
+                reason=reason or words[:255],
                 permanent=permanent,
                 certainly_not_sent=True,
                 http_status=status,
@@ -203,7 +206,7 @@ def _classify_error_words(words: str, status: int) -> SendResult:
     # message may have left. Never repeated automatically.
     return SendResult(
         ok=False,
-        reason=_with_detail(REASON_GATEWAY_ERROR, words) if words else f"HTTP {status}",
+        reason=_words_or(words, f"HTTP {status}"),
         http_status=status,
         detail=words[:255],
     )
@@ -223,7 +226,7 @@ def classify_operation(reply: Answer | TransportFailure) -> OperationResult:
         return OperationResult(ok=False, reason=REASON_GARBLED)
     words = _error_text(reply)
     return OperationResult(
-        ok=False, reason=_with_detail(REASON_GATEWAY_ERROR, words), data={"error": words}
+        ok=False, reason=_words_or(words, REASON_HTTP_ERROR), data={"error": words}
     )
 
 

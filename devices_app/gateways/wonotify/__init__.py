@@ -1,1 +1,5 @@
-"""wonotify (Waziper lineage): its API client, webhook parser and adapter."""
+"""wonotify (Waziper lineage, PROTOCOLS.md §10)."""
+
+from .adapter import WonotifyGateway
+
+__all__ = ["WonotifyGateway"]
