@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .. import wa_message
 from ..base import DELIVERY_DELIVERED, DELIVERY_READ, ParseError
 from ..events import IncomingMessage, StatusUpdate
 from ..jid import InvalidAddress, chat_address, person_number
@@ -107,54 +106,9 @@ def _original(body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _timestamp(value: Any) -> datetime | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    if number <= 0:
-        return None
-    if number > 10**12:  # milliseconds
-        number //= 1000
-    try:
-        return datetime.fromtimestamp(number, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _location(message: dict[str, Any]) -> tuple[Decimal, Decimal] | None:
-    for key in ("locationMessage", "liveLocationMessage"):
-        pin = message.get(key)
-        if not isinstance(pin, dict):
-            continue
-        try:
-            lat = Decimal(str(pin.get("degreesLatitude"))).quantize(Decimal("0.000001"))
-            lng = Decimal(str(pin.get("degreesLongitude"))).quantize(Decimal("0.000001"))
-        except (InvalidOperation, ValueError):
-            return None
-        if lat.is_finite() and lng.is_finite() and -90 <= lat <= 90 and -180 <= lng <= 180:
-            return lat, lng
-    return None
-
-
-def _poll(message: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
-    for key in ("pollCreationMessage", "pollCreationMessageV2", "pollCreationMessageV3"):
-        poll = message.get(key)
-        if isinstance(poll, dict):
-            options = poll.get("options") if isinstance(poll.get("options"), list) else []
-            choices = tuple(
-                _text(option.get("optionName"))
-                for option in options
-                if isinstance(option, dict) and _text(option.get("optionName"))
-            )
-            return _text(poll.get("name"))[:255], choices
-    return "", ()
-
-
 def _file_name(message: dict[str, Any], media_url: str) -> str:
-    document = message.get("documentMessage")
-    if isinstance(document, dict) and _text(document.get("fileName")):
-        return _text(document.get("fileName"))[:255]
+    if wa_message.file_name_of(message):
+        return wa_message.file_name_of(message)
     # The gateway names stored media `<message id>.<ext>`.
     return media_url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1][:255] if media_url else ""
 
@@ -162,7 +116,7 @@ def _file_name(message: dict[str, Any], media_url: str) -> str:
 def parse_message(body: dict[str, Any]) -> IncomingMessage:
     original = _original(body)
     key = original.get("key") if isinstance(original.get("key"), dict) else {}
-    message = original.get("message") if isinstance(original.get("message"), dict) else {}
+    message = wa_message.unwrap(original.get("message"))
     chat = (
         _text(body.get("chat"))
         or _text(body.get("remoteJid"))
@@ -184,8 +138,8 @@ def parse_message(body: dict[str, Any]) -> IncomingMessage:
             author = ""
     media_url = _text(body.get("media_url"))[:1000]
     attachment_name = _file_name(message, media_url)
-    location = _location(message)
-    poll_name, poll_choices = _poll(message)
+    location = wa_message.location_of(message)
+    poll_name, poll_choices = wa_message.poll_of(message)
     push_name = _text(body.get("pushName")) or _text(original.get("pushName"))
     kind = KINDS.get(_text(body.get("type")).lower(), _text(body.get("type")).lower()[:32])
     if location is not None:
@@ -199,7 +153,7 @@ def parse_message(body: dict[str, Any]) -> IncomingMessage:
         is_group=is_group,
         author=author,
         message_id=_text(key.get("id"))[:128],
-        timestamp=_timestamp(original.get("messageTimestamp")),
+        timestamp=wa_message.timestamp_of(original.get("messageTimestamp")),
         kind=kind or "text",
         attachment_url=media_url,
         attachment_name=attachment_name,
