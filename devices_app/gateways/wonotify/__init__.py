@@ -1,4 +1,9 @@
-"""wonotify (Waziper lineage, PROTOCOLS.md §10)."""
+"""wonotify (Waziper lineage, PROTOCOLS.md §10). Experimental: its webhook bodies are undocumented.
+
+- api.py: its HTTP API (send, send_group, instance operations) and the classification of answers
+- webhooks.py: the documented event names and the Waziper shape → normalized events
+- adapter.py: the gateway interface over both
+"""
 
 from .adapter import WonotifyGateway
 
