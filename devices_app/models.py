@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -119,15 +118,3 @@ class SandboxMessage(models.Model):
     @property
     def state_id(self) -> str:
         return f"sbx{self.pk}"
-
-    @property
-    def image_preview_url(self) -> str:
-        """The attachment link when it is an image Sapa itself serves (an agent's upload, by
-        signed link): the customer page previews it like WhatsApp would. Other files stay
-        links (the page's CSP loads images from Sapa only)."""
-        from chats.media import PREVIEW_IMAGE_EXTENSIONS  # chats sits above devices_app models
-
-        name = (self.filename or self.url.split("?", 1)[0]).lower()
-        extension = name.rsplit(".", 1)[-1] if "." in name else ""
-        served_by_sapa = self.url.startswith(settings.PUBLIC_BASE_URL + "/")
-        return self.url if extension in PREVIEW_IMAGE_EXTENSIONS and served_by_sapa else ""

@@ -235,6 +235,9 @@ class GatewayAdapter:
     kind: ClassVar[str]
     label: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    # The wire protocol it speaks (its own kind unless it imitates another, as the sandbox
+    # speaks Fonnte's): webhook URLs under any kind of one protocol reach the same devices.
+    protocol: ClassVar[str] = ""
     # Gateway failure reasons (lower case) → what they mean, in words, for agents and admins.
     reasons: ClassVar[dict[str, str]] = {}
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext
-
 from .apiwago import ApiWagoGateway
 from .base import OWN_REASONS, Capabilities, GatewayAdapter
 from .fonnte import FonnteGateway
@@ -41,15 +39,27 @@ def gateway_for(device: Device) -> GatewayAdapter:
     return gateway_named(device.gateway)
 
 
+def kinds_speaking_like(kind: str) -> tuple[str, ...]:
+    """The gateway kinds whose webhooks a URL under `kind` may carry: those of one protocol
+    (a sandbox device answers under /hooks/fonnte/ and a Fonnte device under /hooks/sandbox/)."""
+    protocol = gateway_named(kind).protocol or kind
+    return tuple(k for k, a in ADAPTERS.items() if (a.protocol or k) == protocol)
+
+
 def capabilities_for(device: Device) -> Capabilities:
     return gateway_for(device).capabilities
 
 
+def reason_is_own(reason: str) -> bool:
+    """Whether a stored reason is one Sapa wrote (base.REASON_*, an adapter's cannot-send
+    reason): translate it with gettext."""
+    return reason in OWN_REASONS or any(
+        reason == a.capabilities.cannot_send_reason for a in ADAPTERS.values() if reason
+    )
+
+
 def reason_text(reason: str) -> str | None:
-    """A stored send or status reason in words, in the current language: Sapa's own reasons
-    translated, a gateway's reason explained, or None when nobody knows it."""
-    if reason in OWN_REASONS:
-        return gettext(reason)
+    """A gateway's own failure reason explained in words (current language), or None."""
     for adapter in ADAPTERS.values():
         explained = adapter.reason_text(reason)
         if explained is not None:
@@ -57,8 +67,8 @@ def reason_text(reason: str) -> str | None:
     return None
 
 
-def file_limits() -> Capabilities:
-    """The attachment limits every file-sending gateway accepts (for checks made before a
+def common_limits() -> Capabilities:
+    """The text and attachment limits every sending gateway accepts (for checks made before a
     device is known: quick-reply templates, the reply box's accept list)."""
     senders = [a.capabilities for a in ADAPTERS.values() if a.capabilities.files]
     extensions = frozenset.intersection(*(c.file_extensions for c in senders))
@@ -66,7 +76,9 @@ def file_limits() -> Capabilities:
         files=True,
         file_upload=all(c.file_upload for c in senders),
         max_upload_bytes=min(c.max_upload_bytes for c in senders),
-        max_text_length=min(c.max_text_length for c in senders),
+        max_text_length=min(
+            a.capabilities.max_text_length for a in ADAPTERS.values() if a.capabilities.can_send
+        ),
         file_extensions=extensions,
         image_extensions=frozenset().union(*(c.image_extensions for c in senders)) & extensions,
     )

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 class SandboxGateway(FonnteGateway):
     kind = "sandbox"
+    protocol = "fonnte"
     label = _("Sandbox (simulated)")
     capabilities = Capabilities(**SEND_CAPABILITIES, profile=True, qr=True)
 

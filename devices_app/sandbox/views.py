@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from chats.media import PREVIEW_IMAGE_EXTENSIONS
 from chats.services.connection import device_connection_apply
 
 from ..gateways.events import ConnectionChange
@@ -227,6 +228,16 @@ def customer_start(request):
     )
 
 
+def image_preview_url(message: SandboxMessage) -> str:
+    """The attachment link when it is an image Sapa itself serves (an agent's upload, by signed
+    link): the customer page previews it like WhatsApp would. Other files stay links (the
+    page's CSP loads images from Sapa only)."""
+    name = (message.filename or message.url.split("?", 1)[0]).lower()
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    served_by_sapa = message.url.startswith(settings.PUBLIC_BASE_URL + "/")
+    return message.url if extension in PREVIEW_IMAGE_EXTENSIONS and served_by_sapa else ""
+
+
 def _chat_context(device: Device, number: str, name: str) -> dict:
     messages = list(
         SandboxMessage.objects.filter(device=device, customer=number).order_by(
@@ -234,6 +245,8 @@ def _chat_context(device: Device, number: str, name: str) -> dict:
         )[:200]
     )
     messages.reverse()
+    for message in messages:
+        message.image_preview_url = image_preview_url(message)
     return {
         "device": device,
         "number": number,

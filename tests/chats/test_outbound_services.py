@@ -333,23 +333,33 @@ def test_reply_on_a_disconnected_device_waits_and_says_why(django_capture_on_com
 
 
 @pytest.mark.parametrize("gateway", [Device.Gateway.APIWAGO, Device.Gateway.WONOTIFY])
-def test_gateways_without_a_send_adapter_fail_at_once_with_a_clear_reason(
-    gateway, django_capture_on_commit_callbacks
-):
+def test_a_gateway_that_cannot_send_refuses_the_reply_before_storing_it(gateway):
+    # Its capabilities say it cannot send: the agent reads why at once, and no reply is stored
+    # that could only fail behind a Retry that never works.
     conversation = assigned_conversation(gateway=gateway)
-    with django_capture_on_commit_callbacks(execute=True):
-        message = message_reply_create(
-            conversation=conversation, agent=conversation.agent, text="Hi"
-        )
+    with override("en"), pytest.raises(ValidationError) as refused:
+        message_reply_create(conversation=conversation, agent=conversation.agent, text="Hi")
+    assert refused.value.messages[0].startswith("Sapa cannot send through")
+    assert refused.value.code == "gateway_cannot_send"
+    assert not Message.objects.filter(direction=Message.Direction.OUT).exists()
+
+
+@pytest.mark.parametrize("gateway", [Device.Gateway.APIWAGO, Device.Gateway.WONOTIFY])
+def test_a_queued_reply_on_a_gateway_that_cannot_send_fails_at_once_and_offers_no_retry(gateway):
+    # A reply queued while the device was on another gateway: failed at once, without an
+    # attempt, with the reason; a Retry is refused with the same reason.
+    conversation = assigned_conversation(gateway=gateway)
+    message = _outbound(conversation, status=S.QUEUED, reason="")
+    Message.objects.filter(pk=message.pk).update(send_attempts=0)
     result = outbound.message_send_attempt(message_id=message.pk)
     assert result.outcome is outbound.Outcome.FAILED
     message.refresh_from_db()
     assert message.status == S.FAILED
     assert message.send_attempts == 0
     with override("en"):
-        assert message_reason_display(message=message) == (
-            "Sending through this gateway is not supported yet."
-        )
+        assert message_reason_display(message=message).startswith("Sapa cannot send through")
+        with pytest.raises(ValidationError, match="Sapa cannot send through"):
+            message_retry(message=message, agent=conversation.agent)
 
 
 def test_gateway_reasons_are_explained_and_keep_the_gateways_words():

@@ -77,6 +77,7 @@ PARSERS = {
 
 class FonnteGateway(GatewayAdapter):
     kind = "fonnte"
+    protocol = "fonnte"
     label = "Fonnte"
     capabilities = Capabilities(
         **SEND_CAPABILITIES,
