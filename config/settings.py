@@ -307,6 +307,9 @@ APIWAGO_API_KEY = env.str("APIWAGO_API_KEY", default="")
 APIWAGO_REJECT_CALLS = env.bool("APIWAGO_REJECT_CALLS", default=True)
 APIWAGO_REJECT_MESSAGE = env.str("APIWAGO_REJECT_MESSAGE", default="")
 WONOTIFY_API_URL = env.str("WONOTIFY_API_URL", default="https://wonotify.com/api").rstrip("/")
+# Webhook bodies Sapa could not read are kept for staff (devices_app.UnparsedWebhook), this
+# many per device at most.
+UNPARSED_WEBHOOKS_KEPT = env.int("UNPARSED_WEBHOOKS_KEPT", default=500)
 # Every gateway call is bounded by these (seconds): the threads pool ignores Celery time limits.
 GATEWAY_CONNECT_TIMEOUT = env.float("GATEWAY_CONNECT_TIMEOUT", default=5.0)
 GATEWAY_READ_TIMEOUT = env.float("GATEWAY_READ_TIMEOUT", default=20.0)
