@@ -506,3 +506,10 @@ def test_operation_timeout_is_reported(settings):
 def test_every_reason_of_the_adapter_is_explained():
     for reason in api.REASONS:
         assert reason_text(reason) == reason
+
+
+def test_not_on_whatsapp_reads_in_indonesian_too():
+    from django.utils.translation import override
+
+    with override("id"):
+        assert reason_text(api.REASON_NOT_ON_WHATSAPP) == "Nomor ini tidak terdaftar di WhatsApp."

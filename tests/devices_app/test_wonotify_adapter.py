@@ -312,3 +312,10 @@ def test_operations_without_credentials_do_not_call_the_gateway(wonotify):
 def test_every_reason_of_the_adapter_is_explained():
     for reason in api.REASONS:
         assert reason_text(reason) == reason
+
+
+def test_reasons_read_in_indonesian_too():
+    from django.utils.translation import override
+
+    with override("id"):
+        assert reason_text(api.REASON_QUOTA) == "Batas pesan bulanan akun gateway sudah habis."
