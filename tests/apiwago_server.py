@@ -13,6 +13,7 @@ import base64
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,9 +58,9 @@ SendBehaviour = Callable[["ApiWagoServer", dict, str], Response]
 
 def accept(server: ApiWagoServer, body: dict, path: str) -> Response:
     """What the gateway answers for a delivered send; refuses a session that is not logged in
-    exactly as it does."""
+    exactly as it does (unless the test turned `require_login` off)."""
     session = server.sessions.get(str(body.get("token")))
-    if session is None or not session.logged_in:
+    if server.require_login and (session is None or not session.logged_in):
         return fail("client not logged in")(server, body, path)
     message_id = f"3EB0{next(_ids):016X}"
     return _json(
@@ -104,6 +105,14 @@ def http_error(status: int, text: str = "upstream trouble") -> SendBehaviour:
     return handler
 
 
+def slow(seconds: float, then: SendBehaviour = accept) -> SendBehaviour:
+    def handler(server: ApiWagoServer, body: dict, path: str) -> Response:
+        time.sleep(seconds)
+        return then(server, body, path)
+
+    return handler
+
+
 def garbled(server: ApiWagoServer, body: dict, path: str) -> Response:
     return Response("<html>proxy says hi</html>", status=200, content_type="text/html")
 
@@ -121,6 +130,7 @@ class Received:
 class ApiWagoServer:
     server: HTTPServer
     api_key: str = API_KEY
+    require_login: bool = True
     sessions: dict[str, Session] = field(default_factory=dict)
     send_script: list[SendBehaviour] = field(default_factory=lambda: [accept])
     requests: list[Received] = field(default_factory=list)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,14 @@ def refuse(message: str) -> SendBehaviour:
 def http_error(status: int) -> SendBehaviour:
     def handler(server: WonotifyServer, params: dict) -> Response:
         return Response("upstream trouble", status=status, content_type="text/plain")
+
+    return handler
+
+
+def slow(seconds: float, then: SendBehaviour = accept) -> SendBehaviour:
+    def handler(server: WonotifyServer, params: dict) -> Response:
+        time.sleep(seconds)
+        return then(server, params)
 
     return handler
 
