@@ -32,6 +32,8 @@ REASON_TIMEOUT = gettext_noop("The gateway did not answer in time.")
 REASON_DROPPED = gettext_noop("The connection to the gateway broke.")
 REASON_GARBLED = gettext_noop("The gateway's answer could not be read.")
 
+OPERATION_REASONS = frozenset({REASON_TIMEOUT, REASON_DROPPED, REASON_GARBLED})
+
 FAILURE_REASONS: dict[str, str] = {
     "unreachable": REASON_UNREACHABLE,
     "timeout": REASON_TIMEOUT,

@@ -513,3 +513,10 @@ def test_not_on_whatsapp_reads_in_indonesian_too():
 
     with override("id"):
         assert reason_text(api.REASON_NOT_ON_WHATSAPP) == "Nomor ini tidak terdaftar di WhatsApp."
+
+
+def test_the_adapters_own_reasons_are_translated_once_not_explained_twice():
+    from devices_app.gateways.registry import reason_is_own
+
+    for reason in (*api.REASONS, api.REASON_NOT_CONFIGURED, REASON_TIMEOUT):
+        assert reason_is_own(reason), reason

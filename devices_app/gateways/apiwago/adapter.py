@@ -27,7 +27,7 @@ from ..base import (
     SendResult,
     WebhookUrls,
 )
-from ..json_api import load_webhook_json
+from ..json_api import OPERATION_REASONS, load_webhook_json
 from . import api, webhooks
 
 if TYPE_CHECKING:
@@ -44,11 +44,6 @@ FILE_EXTENSIONS = IMAGE_EXTENSIONS | {
 UPLOAD_MAX_BYTES = 16 * 1000 * 1000
 
 REASON_NOT_CONFIGURED = api.REASON_NOT_CONFIGURED
-
-
-def _explained(reasons: tuple[str, ...]) -> dict[str, str]:
-    # The adapter's reasons are Sapa's own sentences (message ids): translate them as they are.
-    return {reason.lower(): _(reason) for reason in reasons}
 
 
 class ApiWagoGateway(GatewayAdapter):
@@ -74,7 +69,9 @@ class ApiWagoGateway(GatewayAdapter):
         file_extensions=FILE_EXTENSIONS,
         image_extensions=IMAGE_EXTENSIONS,
     )
-    reasons = _explained(api.REASONS)
+    # Sapa's own sentences: translated as they are, and explained for whoever asks by reason.
+    own_reasons = frozenset(api.REASONS) | OPERATION_REASONS
+    reasons = {reason.lower(): _(reason) for reason in own_reasons}
     # ApiWago never looks at the answer to its webhook (only a transport error makes it try
     # again), so a body Sapa cannot parse is kept for staff and answered 200 (UnparsedWebhook).
     keeps_unparsed_webhooks = True

@@ -28,7 +28,7 @@ from ..base import (
     SendResult,
     WebhookUrls,
 )
-from ..json_api import load_webhook_json
+from ..json_api import OPERATION_REASONS, load_webhook_json
 from . import api, webhooks
 
 if TYPE_CHECKING:
@@ -62,7 +62,9 @@ class WonotifyGateway(GatewayAdapter):
         file_extensions=FILE_EXTENSIONS,
         image_extensions=IMAGE_EXTENSIONS,
     )
-    reasons = {reason.lower(): _(reason) for reason in api.REASONS}
+    # Sapa's own sentences: translated as they are, and explained for whoever asks by reason.
+    own_reasons = frozenset(api.REASONS) | OPERATION_REASONS
+    reasons = {reason.lower(): _(reason) for reason in own_reasons}
     # wonotify (Waziper) ignores the answer to its webhook: a body Sapa cannot parse is kept for
     # staff and answered 200 (UnparsedWebhook), never refused into the void.
     keeps_unparsed_webhooks = True
