@@ -1,4 +1,4 @@
-"""The Fonnte adapter (PROTOCOLS.md §1–8; docs/ARCHITECTURE.md "Gateways").
+"""The Fonnte adapter (docs/ARCHITECTURE.md "Gateways" and "Fonnte's protocol").
 
 - send.py: `POST /send` and the classification of its answers
 - webhooks.py: the three webhook bodies → normalized events
@@ -32,7 +32,7 @@ from .send import MAX_TEXT_LENGTH, FonnteClient, payload_for
 if TYPE_CHECKING:
     from ...models import Device
 
-# Fonnte's supported attachment extensions (PROTOCOLS.md §2.3).
+# Fonnte's supported attachment extensions (docs/ARCHITECTURE.md "Fonnte's protocol").
 IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg"})
 FILE_EXTENSIONS = IMAGE_EXTENSIONS | {
     "xlsx", "xls", "pdf", "doc", "docx", "ppt", "pptx", "csv", "mp4", "avi", "mp3",
@@ -54,7 +54,8 @@ SEND_CAPABILITIES = dict(
     image_extensions=IMAGE_EXTENSIONS,
 )
 
-# Fonnte's own reasons, explained for agents and admins (PROTOCOLS.md §2.3).
+# Fonnte's own reasons, explained for agents and admins (docs/ARCHITECTURE.md "Fonnte's
+# protocol").
 REASONS = {
     "token invalid": _("The gateway refused the device token."),
     "target invalid": _("The customer's number was refused by the gateway."),

@@ -1,6 +1,7 @@
-"""Fonnte's device APIs (PROTOCOLS.md §2.5, §3): profile, QR, disconnect, webhook setup,
-delete with OTP, and the account's device list. Each call answers a base.OperationResult whose
-`reason` is Fonnte's own words (`detail` on some endpoints, `reason` on others)."""
+"""Fonnte's device APIs (docs/ARCHITECTURE.md "Fonnte's protocol"): profile, QR, disconnect,
+webhook setup, delete with OTP, and the account's device list. Each call answers a
+base.OperationResult whose `reason` is Fonnte's own words (`detail` on some endpoints, `reason`
+on others)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ the outcome is unknown (the request may have reached the gateway: never repeat i
 Payload kinds: `payload_for` turns a base.Outgoing into Fonnte's fields (`text_payload`,
 `media_payload` with `url` and `filename`, `location_payload`, `poll_payload` with `pollname` /
 `choices` / `select`, `inboxid` to quote) and the client adds `target` and posts.
-Protocol facts: PROTOCOLS.md §1–2 and §8, summarised in docs/ARCHITECTURE.md.
+Protocol facts: docs/ARCHITECTURE.md "Fonnte's protocol".
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ __all__ = [
     "text_payload",
 ]
 
-# Failure `reason`s that repeating the same request cannot fix (PROTOCOLS.md §2.3).
+# Failure `reason`s that repeating the same request cannot fix (docs/ARCHITECTURE.md
+# "Fonnte's protocol").
 PERMANENT_REASONS = frozenset(
     {
         "token invalid",
@@ -217,7 +218,7 @@ def _common(inbox_id: int | None) -> dict[str, Any]:
 def media_payload(
     *, url: str, filename: str = "", caption: str = "", inbox_id: int | None = None
 ) -> dict[str, Any]:
-    """Fonnte fields for an attachment the gateway fetches from `url` (PROTOCOLS.md §2.1).
+    """Fonnte fields for an attachment the gateway fetches from `url`.
 
     `message` travels as the caption; `filename` is what a document or audio file is called on
     the customer's phone (Fonnte ignores it for images and video).

@@ -1,4 +1,4 @@
-"""Fonnte webhook bodies → normalized events (PROTOCOLS.md §4–6).
+"""Fonnte webhook bodies → normalized events (docs/ARCHITECTURE.md "Fonnte's protocol").
 
 Fonnte is inconsistent about key case ("Status" / "status") and types (`inboxid` as int or
 string, `choices` as a list or a comma-separated string, booleans as strings), so keys are read
@@ -210,8 +210,9 @@ def parse_status(body: dict[str, Any]) -> StatusUpdate:
     )
 
 
-# Fonnte's words for where a sent message is (PROTOCOLS.md §2.4, §5). `processing`, `pending`
-# and `waiting` are still on the way (no word); the failures carry their word as the reason.
+# Fonnte's words for where a sent message is (docs/ARCHITECTURE.md "Fonnte's protocol").
+# `processing`, `pending` and `waiting` are still on the way (no word); the failures carry their
+# word as the reason.
 STATUS_WORDS = {
     "sent": DELIVERY_SENT,
     "success": DELIVERY_SENT,
