@@ -1,4 +1,5 @@
-"""A local HTTP server speaking ApiWago's API (PROTOCOLS.md §9), for tests.
+"""A local HTTP server speaking ApiWago's API (docs/ARCHITECTURE.md "ApiWago's protocol"), for
+tests.
 
 Built on pytest-httpserver. It keeps sessions the way the gateway does (a token is a session:
 started → QR → logged in → logged out), checks the `apikey` header on protected routes

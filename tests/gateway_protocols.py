@@ -174,7 +174,7 @@ def _start_fonnte(settings, kind: str) -> Protocol:
     )
 
 
-# --- ApiWago (PROTOCOLS.md §9) --------------------------------------------------------------
+# --- ApiWago (docs/ARCHITECTURE.md) --------------------------------------------------------------
 
 
 def _apiwago_read(received) -> Sent:
@@ -273,7 +273,7 @@ def _start_apiwago(settings, kind: str) -> Protocol:
     )
 
 
-# --- wonotify (PROTOCOLS.md §10; the Waziper shape of its webhooks) -------------------------
+# --- wonotify (docs/ARCHITECTURE.md; the Waziper shape of its webhooks) -------------------------
 
 
 def _wonotify_read(received) -> Sent:

@@ -1,4 +1,5 @@
-"""A local HTTP server speaking wonotify's API (PROTOCOLS.md §10), for tests.
+"""A local HTTP server speaking wonotify's API (docs/ARCHITECTURE.md "wonotify's protocol"), for
+tests.
 
 Built on pytest-httpserver. Routes under `/api/` and its alias `/whatsapp_api/`; credentials
 (`access_token`, `instance_id`) are read from the query or the JSON body, as the API page allows

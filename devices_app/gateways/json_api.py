@@ -4,7 +4,7 @@ The ApiWago and wonotify clients share this: a call answers either an `Answer` (
 said something, any status code) or a `TransportFailure` saying how far the request got. The
 clients classify both into their gateway's meaning; this module decides nothing about it.
 
-Why the failure kinds matter (DESIGN.md "Delivery semantics"): `unreachable` means no
+Why the failure kinds matter (docs/ARCHITECTURE.md "Delivery semantics"): `unreachable` means no
 connection was made, so the gateway never saw the request and repeating it is safe; `timeout`
 and `dropped` mean (part of) the request reached it, so a send may have happened; `bad_url`
 means the configured address cannot be used at all.

@@ -1,4 +1,4 @@
-"""ApiWago (the self-hosted `tokalink/apigowa`, PROTOCOLS.md §9).
+"""ApiWago, the self-hosted `tokalink/apigowa` (docs/ARCHITECTURE.md "ApiWago's protocol").
 
 - api.py: its HTTP API (sends, session and device operations) and the classification of answers
 - webhooks.py: its webhook bodies (messages, receipts) → normalized events

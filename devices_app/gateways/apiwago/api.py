@@ -1,6 +1,6 @@
 """ApiWago's HTTP API (the self-hosted `tokalink/apigowa`): sends and device operations.
 
-Protocol facts (PROTOCOLS.md §9, checked against the gateway's handlers):
+Protocol facts (docs/ARCHITECTURE.md "ApiWago's protocol", from the gateway's handlers):
 - every protected call carries the header `apikey: <APIKEY of the server>`; a wrong key answers
   401 `{"error": "unauthorized"}`. `/api/pair` is unprotected (the key is sent anyway).
 - `token` is the session key Sapa keeps as the device's gateway token.
@@ -8,8 +8,8 @@ Protocol facts (PROTOCOLS.md §9, checked against the gateway's handlers):
   `{"status": false, "message": "<text>"}` with 500, and a number that is not on WhatsApp with
   HTTP 200 `{"status": false, "message": "Belum Terdaftar", …}`.
 
-Send answers are classified as the delivery semantics need (DESIGN.md "Delivery semantics"):
-the gateway answers 500 both for errors raised before anything left (not logged in, the
+Send answers are classified as the delivery semantics need (docs/ARCHITECTURE.md "Delivery
+semantics"): the gateway answers 500 both for errors raised before anything left (not logged in, the
 attachment could not be fetched, a malformed number) and for WhatsApp refusing or timing out a
 send that may have gone out. Only the first kind, recognised by its words, is safe to repeat;
 any other 500 is an unknown outcome.

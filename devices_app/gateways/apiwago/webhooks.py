@@ -1,4 +1,4 @@
-"""ApiWago webhook bodies → normalized events (PROTOCOLS.md §9.3).
+"""ApiWago webhook bodies → normalized events (docs/ARCHITECTURE.md "ApiWago's protocol").
 
 One URL per session receives everything, told apart by `event`:
 - `message`: an incoming message (or, with the gateway's WEBHOOKTYPE=all, one sent from the

@@ -1,4 +1,4 @@
-"""wonotify (Waziper lineage, PROTOCOLS.md §10). Experimental: its webhook bodies are undocumented.
+"""wonotify (docs/ARCHITECTURE.md "wonotify's protocol"). Experimental: undocumented webhooks.
 
 - api.py: its HTTP API (send, send_group, instance operations) and the classification of answers
 - webhooks.py: the documented event names and the Waziper shape → normalized events

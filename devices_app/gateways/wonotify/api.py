@@ -1,4 +1,5 @@
-"""wonotify's HTTP API (PROTOCOLS.md §10): sends of text and media, and instance operations.
+"""wonotify's HTTP API (docs/ARCHITECTURE.md "wonotify's protocol"): sends of text and media,
+and instance operations.
 
 Protocol facts from its API page: base `https://wonotify.com/api/…` (alias `/whatsapp_api/…`),
 every call authorised by `access_token` (the account's) and `instance_id` (the WhatsApp

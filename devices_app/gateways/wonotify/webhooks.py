@@ -1,4 +1,4 @@
-"""wonotify webhook bodies → normalized events (PROTOCOLS.md §10). Experimental.
+"""wonotify webhook bodies → normalized events (docs/ARCHITECTURE.md "wonotify's protocol").
 
 wonotify documents its webhook event names (`message`, `message_status`, `presence`) but not
 their bodies. Two shapes are read:
