@@ -9,6 +9,7 @@ simply not read.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -150,3 +151,16 @@ def timestamp_of(value: Any) -> datetime | None:
         return datetime.fromtimestamp(number, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+MAX_ID_LENGTH = 64
+
+
+def message_id(value: Any) -> str:
+    """A WhatsApp message id as Sapa stores it (at most 64 characters, the column's size). Real
+    ids are about 20–32 characters; a longer one is replaced by its hash, the same wherever it
+    appears (send answer, incoming message, receipt), so updates still find their message."""
+    text = text_of(value)
+    if len(text) <= MAX_ID_LENGTH:
+        return text
+    return "h:" + hashlib.sha256(text.encode()).hexdigest()[: MAX_ID_LENGTH - 2]

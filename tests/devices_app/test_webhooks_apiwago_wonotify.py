@@ -249,3 +249,26 @@ def test_kept_bodies_are_listed_for_staff(admin_client, wonotify_device):
     assert detail.status_code == 200
     assert b"&lt;b&gt;" in detail.content  # the body is escaped, never rendered
     assert admin_client.get("/admin/devices_app/unparsedwebhook/add/").status_code == 403
+
+
+def test_an_overlong_message_id_is_stored_and_its_receipt_still_finds_the_reply(
+    client, apiwago_device
+):
+    # Longer than the id columns: kept as a hash, the same in the message and in its receipt.
+    long_id = "3EB0" + "A" * 120
+    body = body_of("apiwago", "message_private_text")
+    original = json.loads(body["payload"])
+    original[0]["key"]["id"] = long_id
+    body["payload"] = json.dumps(original)
+    assert post(client, apiwago_device, body).status_code == 200
+    assert post(client, apiwago_device, body).status_code == 200
+    assert Message.objects.count() == 1
+
+    from devices_app.gateways.wa_message import message_id
+
+    sent = _sent(apiwago_device, message_id(long_id))
+    receipt = body_of("apiwago", "receipt_delivered", ids=[long_id])
+    assert post(client, apiwago_device, receipt).status_code == 200
+    sent.refresh_from_db()
+    assert sent.status == Message.Status.DELIVERED
+    assert len(sent.gateway_message_id) <= 64

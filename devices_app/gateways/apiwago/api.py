@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from django.utils.translation import gettext_noop
 
+from .. import wa_message
 from ..base import (
     REASON_BAD_GATEWAY_URL,
     REASON_HTTP_ERROR,
@@ -167,7 +168,7 @@ def classify_send(reply: Answer | TransportFailure) -> SendResult:
         message_id = inner.get("id") if isinstance(inner, dict) else None
         return SendResult(
             ok=True,
-            message_ids=[str(message_id)] if message_id else [],
+            message_ids=[wa_message.message_id(message_id)] if message_id else [],
             http_status=status,
             detail=str(data.get("message") or ""),
         )

@@ -152,7 +152,7 @@ def parse_message(body: dict[str, Any]) -> IncomingMessage:
         sender_name="" if from_me else push_name[:120],
         is_group=is_group,
         author=author,
-        message_id=_text(key.get("id"))[:128],
+        message_id=wa_message.message_id(key.get("id")),
         timestamp=wa_message.timestamp_of(original.get("messageTimestamp")),
         kind=kind or "text",
         attachment_url=media_url,
@@ -179,7 +179,7 @@ def parse_receipt(body: dict[str, Any]) -> list[StatusUpdate]:
     raw = _without_secrets(body)
     return [
         StatusUpdate(
-            message_id=_text(message_id)[:64],
+            message_id=wa_message.message_id(message_id),
             state=receipt_type or "delivery",
             delivery=delivery,
             raw=raw,

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from django.utils.translation import gettext_noop
 
+from .. import wa_message
 from ..base import (
     REASON_BAD_GATEWAY_URL,
     REASON_HTTP_ERROR,
@@ -128,7 +129,7 @@ def classify_send(reply: Answer | TransportFailure) -> SendResult:
     if word == "success":
         return SendResult(
             ok=True,
-            message_ids=[_message_id(data)] if _message_id(data) else [],
+            message_ids=[wa_message.message_id(_message_id(data))] if _message_id(data) else [],
             http_status=reply.status_code,
         )
     if word != "error":

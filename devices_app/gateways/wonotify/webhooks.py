@@ -145,7 +145,7 @@ def _baileys_message(item: Any, raw: dict[str, Any]) -> IncomingMessage:
         sender_name="" if from_me else _text(item.get("pushName"))[:120],
         is_group=is_group,
         author=author,
-        message_id=_text(key.get("id"))[:128],
+        message_id=wa_message.message_id(key.get("id")),
         timestamp=wa_message.timestamp_of(item.get("messageTimestamp")),
         kind=wa_message.kind_of(message),
         attachment_name=name,
@@ -170,7 +170,7 @@ def _baileys_update(item: Any, raw: dict[str, Any]) -> StatusUpdate | None:
     if not delivery or not message_id:
         return None
     return StatusUpdate(
-        message_id=message_id[:64],
+        message_id=wa_message.message_id(message_id),
         state=_text(status).lower()[:32],
         delivery=delivery,
         failure_reason="error" if delivery == DELIVERY_FAILED else "",
@@ -210,7 +210,7 @@ def _flat_message(data: dict[str, Any], raw: dict[str, Any]) -> IncomingMessage:
         sender_name="" if from_me else _first(data, "pushName", "push_name", "name")[:120],
         is_group=is_group,
         author=author,
-        message_id=_first(data, "id", "message_id", "messageId")[:128],
+        message_id=wa_message.message_id(_first(data, "id", "message_id", "messageId")),
         timestamp=wa_message.timestamp_of(data.get("timestamp") or data.get("messageTimestamp")),
         kind=kind if kind and kind not in ("chat", "conversation") else "text",
         attachment_url=media_url,
@@ -232,7 +232,7 @@ def _flat_status(data: dict[str, Any], raw: dict[str, Any]) -> list[StatusUpdate
     delivery = BAILEYS_STATUS.get(lookup, "")
     return [
         StatusUpdate(
-            message_id=message_id[:64],
+            message_id=wa_message.message_id(message_id),
             state=_text(status).lower()[:32],
             delivery=delivery,
             failure_reason=_text(status)[:255] if delivery == DELIVERY_FAILED else "",
