@@ -36,7 +36,10 @@ class Device(models.Model):
     gateway = models.CharField(_("gateway"), max_length=16, choices=Gateway, default=Gateway.FONNTE)
     gateway_token = models.CharField(_("gateway token"), max_length=255, blank=True)
     gateway_instance = models.CharField(
-        _("gateway instance id"), max_length=120, blank=True, help_text=_("wonotify only: the instance id of the WhatsApp session.")
+        _("gateway instance id"),
+        max_length=120,
+        blank=True,
+        help_text=_("wonotify only: the instance id of the WhatsApp session."),
     )
     webhook_key = models.CharField(
         _("webhook key"), max_length=64, unique=True, default=new_webhook_key, editable=False
