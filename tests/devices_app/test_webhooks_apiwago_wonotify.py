@@ -11,7 +11,6 @@ import pytest
 
 from chats.models import Contact, Conversation, Message
 from devices_app.models import Device, UnparsedWebhook
-from tests.fonnte import fixture as fonnte_fixture
 from tests.fonnte import snapshot
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +172,6 @@ def test_fonnte_still_refuses_what_it_cannot_read_so_it_retries(client, fonnte_d
     assert response.status_code == 400
     assert snapshot() == before
     assert not UnparsedWebhook.objects.exists()
-    assert fonnte_fixture("incoming_private_captured")  # the Fonnte fixtures stay the reference
 
 
 def test_only_the_newest_unreadable_bodies_are_kept(client, apiwago_device, settings):
