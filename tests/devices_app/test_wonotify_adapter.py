@@ -319,3 +319,14 @@ def test_reasons_read_in_indonesian_too():
 
     with override("id"):
         assert reason_text(api.REASON_QUOTA) == "Batas pesan bulanan akun gateway sudah habis."
+
+
+def test_adding_wonotify_does_not_shrink_what_agents_may_attach_elsewhere():
+    # An agent's upload reaches every gateway as a signed link, so wonotify takes files up to
+    # its own size; the limits checked where no device is known stay Fonnte's.
+    from devices_app.gateways.fonnte import FILE_EXTENSIONS, UPLOAD_MAX_BYTES
+    from devices_app.gateways.registry import common_limits
+
+    limits = common_limits()
+    assert limits.max_upload_bytes == UPLOAD_MAX_BYTES
+    assert limits.file_extensions == FILE_EXTENSIONS

@@ -39,8 +39,11 @@ if TYPE_CHECKING:
 IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg"})
 FILE_EXTENSIONS = IMAGE_EXTENSIONS | {
     "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "csv", "txt", "zip",
-    "mp4", "3gp", "mp3", "ogg", "m4a",
+    "mp4", "3gp", "avi", "mp3", "ogg", "m4a",
 }  # fmt: skip
+# The largest file Sapa hands it (an agent's upload travels as a signed link it fetches):
+# WhatsApp's media limit.
+FILE_MAX_BYTES = 16 * 1000 * 1000
 
 
 class WonotifyGateway(GatewayAdapter):
@@ -59,6 +62,7 @@ class WonotifyGateway(GatewayAdapter):
         reconnect=True,
         webhook_setup=True,
         delete=True,
+        max_upload_bytes=FILE_MAX_BYTES,
         file_extensions=FILE_EXTENSIONS,
         image_extensions=IMAGE_EXTENSIONS,
     )
