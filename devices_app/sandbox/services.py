@@ -10,6 +10,7 @@ from django.db import transaction
 
 from chats.models import Message
 from chats.services.inbound import message_receive
+from config.enqueue import enqueue_on_commit
 
 from ..gateways import registry
 from ..gateways.base import WEBHOOK_INCOMING
@@ -103,5 +104,5 @@ def sandbox_send_accept(
         for target in targets
     ]
     for message in created:
-        sandbox_status_callback.delay_on_commit(message.pk, 1)
+        enqueue_on_commit(sandbox_status_callback, message.pk, 1)
     return created
