@@ -6,14 +6,19 @@ for the device, which are the core's rows, and the base layer imports nothing ab
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
+from config.logs import bind_ids
 from devices_app.gateways.events import ConnectionChange
 from devices_app.models import Device
 from realtime import publisher as realtime
 
 from .outbound import messages_release_for_device
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -25,6 +30,7 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
     changed: `device.status_changed` to the device's agents and to staff; on a reconnect, the
     replies that waited for the device are enqueued (`messages_release_for_device`).
     """
+    bind_ids(device_id=device.pk)
     device = Device.objects.select_for_update().get(pk=device.pk)
     when = event.timestamp or timezone.now()
     if device.status_changed_at is not None and when < device.status_changed_at:
@@ -37,6 +43,7 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
     device.status_reason = reason
     device.status_changed_at = when
     device.save(update_fields=["status", "status_reason", "status_changed_at"])
+    logger.info("device %s %s%s", device.pk, status, f": {reason}" if reason else "")
     realtime.device_status_changed_on_commit(device_id=device.pk, status=status)
     if event.connected:
         # Replies held while the device was away leave now, not at the next sweep.

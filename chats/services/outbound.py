@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 from config.enqueue import enqueue_on_commit
+from config.logs import bind_ids
 from devices_app.gateways import registry
 from devices_app.gateways.base import (
     Capabilities,
@@ -46,7 +47,7 @@ from devices_app.gateways.base import (
     SendResult,
 )
 from devices_app.models import Device
-from devices_app.pacing import device_send_slot
+from devices_app.pacing import device_pacing, device_send_slot
 from realtime import publisher as realtime
 
 from ..media import outgoing_attachment_validate, outgoing_file_signed_url
@@ -270,6 +271,8 @@ def _reply_store(
         agent_id=conversation.agent_id,
         division_id=conversation.division_id,
     )
+    bind_ids(device_id=message.device_id, conversation_id=conversation.pk, message_id=message.pk)
+    logger.info("message %s queued by agent %s", message.pk, agent.pk)
     return message
 
 
@@ -544,6 +547,7 @@ def message_retry(*, message: Message, agent: Agent) -> Message:
             "next_attempt_at",
         ]
     )
+    bind_ids(device_id=message.device_id, conversation_id=conversation.pk, message_id=message.pk)
     logger.info("message %s re-queued by agent %s", message.pk, agent.pk)
     _enqueue_send_on_commit(message.pk, message=message)
     _push_status(message, message.conversation)
@@ -628,8 +632,6 @@ def messages_sweep_stuck(*, now: datetime | None = None) -> dict[str, int]:
         if moved:
             requeued += 1
             _enqueue_send_on_commit(message_id)
-    if requeued:
-        logger.info("sweep re-enqueued %s queued messages", requeued)
     return {"unconfirmed": unconfirmed, "requeued": requeued}
 
 
@@ -685,6 +687,10 @@ _SEND_FIELDS = (
     "device__gateway_instance",
     "device__number",
     "device__status",
+    "device__send_rate_per_minute",
+    "device__send_burst",
+    "device__send_gap_min_seconds",
+    "device__send_gap_max_seconds",
 )
 
 
@@ -771,6 +777,7 @@ def message_send_attempt(
         )
     except Message.DoesNotExist:
         return AttemptResult(Outcome.SKIPPED)
+    bind_ids(device_id=message.device_id, conversation_id=message.conversation_id)
     if message.status != S.QUEUED:
         return AttemptResult(Outcome.SKIPPED)
     device = message.device
@@ -796,7 +803,7 @@ def message_send_attempt(
 
     if not booked:
         try:
-            decision = device_send_slot(device_id=device.pk)
+            decision = device_send_slot(device_id=device.pk, pacing=device_pacing(device))
         except redis.RedisError:
             # The pace is shared through Redis; without it nothing leaves (sending unpaced could
             # get the number banned). Still queued, and said so: the sweep re-enqueues it once
