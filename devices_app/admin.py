@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .console.admin import DeviceConsoleAdminMixin
 from .console.services import gateway_token_refusal
-from .models import Device
+from .models import Device, UnparsedWebhook
 from .pacing import default_pacing
 from .phone import InvalidNumber, normalize_number
 from .services import device_webhook_key_rotate
@@ -168,3 +168,36 @@ class DeviceAdmin(DeviceConsoleAdminMixin, admin.ModelAdmin):
         messages.success(
             request, _("New webhook keys issued. Update the URLs in each gateway's settings.")
         )
+
+
+@admin.register(UnparsedWebhook)
+class UnparsedWebhookAdmin(admin.ModelAdmin):
+    """Webhook bodies Sapa could not read (devices_app.services.unparsed_webhook_keep): staff
+    read them to see what a gateway really sends; nothing here can be edited."""
+
+    list_display = ["received_at", "device", "gateway", "kind", "reason", "body_size"]
+    list_filter = ["gateway", "kind", "device"]
+    search_fields = ["reason", "body"]
+    list_select_related = ["device"]
+    date_hierarchy = "received_at"
+    fields = [
+        "received_at",
+        "device",
+        "gateway",
+        "kind",
+        "content_type",
+        "reason",
+        "body_size",
+        "body_display",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("Body"))
+    def body_display(self, obj: UnparsedWebhook) -> str:
+        return format_html('<pre class="unparsed-webhook-body">{}</pre>', obj.body)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

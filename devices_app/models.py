@@ -42,7 +42,10 @@ class Device(models.Model):
     # Encrypted at rest; never shown back in full (masked_gateway_token).
     gateway_token = EncryptedTextField(_("gateway token"), blank=True)
     gateway_instance = models.CharField(
-        _("gateway instance id"), max_length=120, blank=True, help_text=_("ApiWago only.")
+        _("gateway instance id"),
+        max_length=120,
+        blank=True,
+        help_text=_("wonotify only: the instance id of the WhatsApp session."),
     )
     webhook_key = models.CharField(
         _("webhook key"), max_length=64, unique=True, default=new_webhook_key, editable=False
@@ -183,3 +186,28 @@ class SandboxMessage(models.Model):
     @property
     def state_id(self) -> str:
         return f"sbx{self.pk}"
+
+
+class UnparsedWebhook(models.Model):
+    """A webhook body Sapa could not read, from a gateway that ignores our answer (ApiWago,
+    wonotify): refusing it would lose it, so it is kept here for staff to read and answered
+    200 (devices_app.services.unparsed_webhook_keep). Credentials in it are masked."""
+
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="unparsed_webhooks", verbose_name=_("device")
+    )
+    gateway = models.CharField(_("gateway"), max_length=16)
+    kind = models.CharField(_("webhook"), max_length=16)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    body_size = models.PositiveIntegerField(_("size in bytes"))
+    reason = models.CharField(_("why it could not be read"), max_length=255)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("unreadable webhook")
+        verbose_name_plural = _("unreadable webhooks")
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.kind} #{self.pk}"

@@ -4,6 +4,8 @@ An interface module, above the core (docs/ARCHITECTURE.md "Layers"): check the r
 device's gateway adapter parse the body into normalized events, call one core service per
 event, answer. The answer is 200 only after the service's transaction committed, so a gateway
 that sees anything else retries and nothing is lost; every refusal happens before any write.
+Gateways that never retry (ApiWago, wonotify: `keeps_unparsed_webhooks`) would lose a refused
+body, so one their adapter cannot parse is kept for staff (UnparsedWebhook) and answered 200.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .gateways import registry
 from .gateways.base import ParseError
 from .gateways.events import ConnectionChange, IncomingMessage, StatusUpdate
 from .models import Device
+from .services import unparsed_webhook_keep
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +90,17 @@ def gateway_webhook(request: HttpRequest, gateway: str, key: str, kind: str):
     body = _read_body(request)
     if body is None:
         return _refuse(413, f"body over {MAX_BODY_BYTES} bytes")
+    adapter = registry.gateway_for(device)
+    content_type = request.content_type or ""
     try:
-        events = registry.gateway_for(device).parse(
-            kind=kind, body=body, content_type=request.content_type or "", device=device
-        )
+        events = adapter.parse(kind=kind, body=body, content_type=content_type, device=device)
     except ParseError as exc:
+        if adapter.keeps_unparsed_webhooks:
+            # This gateway never retries a refusal: keep the body for staff, or it is lost.
+            kept = unparsed_webhook_keep(
+                device=device, kind=kind, body=body, content_type=content_type, reason=str(exc)
+            )
+            return JsonResponse({"ok": True, "kept": kept.pk, "error": str(exc)})
         logger.info("refused %s webhook for device %s: %s", kind, device.pk, exc)
         return _refuse(400, str(exc))
     if len(events) == 1:

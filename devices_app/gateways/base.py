@@ -240,6 +240,12 @@ class GatewayAdapter:
     protocol: ClassVar[str] = ""
     # Gateway failure reasons (lower case) → what they mean, in words, for agents and admins.
     reasons: ClassVar[dict[str, str]] = {}
+    # Reasons the adapter writes itself in Sapa's words (message ids, like base.REASON_*): the
+    # page translates them as they are.
+    own_reasons: ClassVar[frozenset[str]] = frozenset()
+    # True for a gateway that ignores the answer to its webhook (it never retries a refusal): a
+    # body its adapter cannot parse is then kept for staff and answered 200, not refused.
+    keeps_unparsed_webhooks: ClassVar[bool] = False
 
     # Inbound: one call per webhook request.
     def parse(self, *, kind: str, body: bytes, content_type: str, device: Device) -> list[Event]:

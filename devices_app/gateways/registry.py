@@ -52,9 +52,11 @@ def capabilities_for(device: Device) -> Capabilities:
 
 def reason_is_own(reason: str) -> bool:
     """Whether a stored reason is one Sapa wrote (base.REASON_*, an adapter's cannot-send
-    reason): translate it with gettext."""
+    reason or own reasons): translate it with gettext."""
     return reason in OWN_REASONS or any(
-        reason == a.capabilities.cannot_send_reason for a in ADAPTERS.values() if reason
+        reason == a.capabilities.cannot_send_reason or reason in a.own_reasons
+        for a in ADAPTERS.values()
+        if reason
     )
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import override
 from chats.models import Conversation, Message
 from chats.services.outbound import message_location_create, message_poll_create
 from devices_app.gateways import registry
+from devices_app.gateways.base import Capabilities
 from devices_app.gateways.fonnte import FonnteGateway
 from devices_app.models import Device
 from templates_app.services import PollSpec
@@ -87,13 +88,40 @@ def test_the_services_refuse_what_the_gateway_lacks(mine, monkeypatch):
     assert not Message.objects.filter(direction=Message.Direction.OUT).exists()
 
 
-@pytest.mark.parametrize("gateway", [Device.Gateway.APIWAGO, Device.Gateway.WONOTIFY])
+class CannotSend(FonnteGateway):
+    """A gateway Sapa cannot send through (every registered one sends today)."""
+
+    capabilities = Capabilities(can_send=False, cannot_send_reason="Sapa cannot send through it.")
+
+
 def test_a_device_whose_gateway_cannot_send_shows_why_instead_of_a_reply_box(
-    mine, sales_agents, gateway
+    mine, sales_agents, monkeypatch
 ):
-    Device.objects.filter(pk=mine.device_id).update(gateway=gateway)
+    monkeypatch.setitem(registry.ADAPTERS, "fonnte", CannotSend())
     html = _page(sales_agents, mine)
     assert "Sapa cannot send through" in html
     assert 'data-mode="reply"' not in html
     assert 'data-tool="attach"' not in html
     assert 'data-mode="note"' in html  # notes to colleagues stay possible
+
+
+@pytest.mark.parametrize(
+    ("gateway", "offered", "not_offered"),
+    [
+        # ApiWago: files and polls; no location pins and no quotes in its API.
+        (Device.Gateway.APIWAGO, ("attach", "poll"), ("location",)),
+        # wonotify: files by link only.
+        (Device.Gateway.WONOTIFY, ("attach",), ("poll", "location")),
+    ],
+)
+def test_apiwago_and_wonotify_devices_offer_exactly_their_tools(
+    mine, sales_agents, gateway, offered, not_offered
+):
+    Device.objects.filter(pk=mine.device_id).update(gateway=gateway)
+    html = _page(sales_agents, mine)
+    assert 'data-mode="reply"' in html
+    for tool in offered:
+        assert f'data-tool="{tool}"' in html
+    for tool in not_offered:
+        assert f'data-tool="{tool}"' not in html
+    assert "data-no-quotes" in html
