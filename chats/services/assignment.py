@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.presence import PresenceState, PresenceUnavailable, presence_states
-from chats import realtime
 from divisions.models import Division
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog, LogNote, SkipReason
 from rotation.services import (
     Member,
@@ -65,7 +65,7 @@ def _pool_read(division: Division) -> _Pool:
     # Outside the lock on purpose: membership and presence are not what the lock protects (an
     # agent deactivated a moment later could as well be deactivated a moment after our commit),
     # and reading them here keeps the Redis round trips out of the critical section.
-    agents = {a.pk: a for a in Agent.objects.filter(division=division, is_active=True)}
+    agents = {a.pk: a for a in Agent.objects.with_access().filter(division=division)}
     presence: dict[int, str] | None = {}
     if agents:
         try:

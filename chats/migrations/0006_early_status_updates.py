@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chats', '0004_tools_labels'),
+        ('chats', '0005_message_is_poll_vote'),
         ('devices_app', '0002_sandbox_messages'),
     ]
 
