@@ -322,6 +322,9 @@ class EarlyStatusUpdate(models.Model):
     state_id = models.CharField(_("gateway state id"), max_length=64, blank=True)
     status = models.CharField(_("status"), max_length=32, blank=True)
     state = models.CharField(_("state"), max_length=32, blank=True)
+    # What the adapter normalized the update to (StatusUpdate.delivery / failure_reason).
+    delivery = models.CharField(_("delivery"), max_length=16, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
     raw = models.JSONField(_("raw payload"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
 

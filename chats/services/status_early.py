@@ -37,6 +37,8 @@ def _event(row: EarlyStatusUpdate) -> StatusUpdate:
         state_id=row.state_id,
         status=row.status,
         state=row.state,
+        delivery=row.delivery,
+        failure_reason=row.failure_reason,
         raw=row.raw,
     )
 
@@ -65,6 +67,8 @@ def message_status_receive(*, device: Device, event: StatusUpdate) -> Message | 
             state_id=event.state_id,
             status=event.status,
             state=event.state,
+            delivery=event.delivery,
+            failure_reason=event.failure_reason[:255],
             raw=raw_storable(event.raw),
         )
         EarlyStatusUpdate.objects.filter(received_at__lt=timezone.now() - KEEP_FOR).delete()
