@@ -17,7 +17,6 @@ class DeviceForm(forms.ModelForm):
         label=_("Gateway token"),
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Leave empty to keep the current token."),
     )
 
     class Meta:
@@ -31,6 +30,12 @@ class DeviceForm(forms.ModelForm):
             "division",
             "is_active",
         ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A new device has no token to keep.
+            self.fields["gateway_token"].help_text = _("Leave empty to keep the current token.")
 
     def clean_number(self) -> str:
         try:
