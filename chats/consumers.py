@@ -218,6 +218,13 @@ class AgentConsumer(_GroupsConsumer):
         await self._conversation(event)
 
     async def device_status_changed(self, event: realtime.DeviceStatusChanged) -> None:
+        # The same change reaches a socket through each group that concerns it (its device,
+        # its division's queue, its agent): render it once.
+        change_id = event.get("change_id")
+        if change_id is not None:
+            if change_id == getattr(self, "last_device_change", None):
+                return
+            self.last_device_change = change_id
         html = await rendered(live.render_device_banner)(self.viewer, device_id=event["device_id"])
         await self.send_html(html)
 

@@ -25,6 +25,7 @@ from .models import Message
 from .selectors import (
     conversation_get_for_agent,
     conversation_tab_counts_for_agent,
+    devices_concerning_agent,
     message_get_for_agent,
 )
 
@@ -229,9 +230,15 @@ def render_message_updated(viewer: Viewer, *, message_id: int) -> str:
 
 
 def render_device_banner(viewer: Viewer, *, device_id: int) -> str:
-    if device_id != viewer.device_id:
-        return ""
-    device = Device.objects.filter(pk=device_id).first()
+    """The device's banner and the open thread's connection note, for a viewer the device
+    concerns (they log in with it, it routes to their division, or they hold a chat on it)."""
+    device = (
+        devices_concerning_agent(
+            agent_id=viewer.agent_id, division_id=viewer.division_id, device_id=viewer.device_id
+        )
+        .filter(pk=device_id)
+        .first()
+    )
     if device is None:
         return ""
     return _render(viewer, "device", {"device": device})

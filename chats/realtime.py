@@ -12,6 +12,8 @@ import asyncio
 import logging
 import os
 import threading
+import uuid
+from collections.abc import Iterable
 from typing import Any, Literal, TypedDict
 
 from channels.layers import get_channel_layer
@@ -92,6 +94,9 @@ class DeviceStatusChanged(TypedDict):
     type: Literal["device.status_changed"]
     device_id: int
     status: str
+    # One id for the one change: a socket reached through several groups (its device, its
+    # division's queue, its own) renders it once.
+    change_id: str
 
 
 class SessionEnded(TypedDict):
@@ -251,14 +256,30 @@ def conversation_updated_on_commit(
     publish_on_commit(conversation_group(agent_id=agent_id, division_id=division_id), event)
 
 
-def device_status_changed_on_commit(*, device_id: int, status: str) -> None:
+def device_status_changed_on_commit(
+    *,
+    device_id: int,
+    status: str,
+    agent_ids: Iterable[int] = (),
+    division_ids: Iterable[int] = (),
+) -> None:
+    """To the agents who log in with the device, to staff, and to everyone else who has chats
+    on it (`chats.selectors.device_audience`: those agents' own groups and those divisions'
+    queues); consumers re-check and render each change once."""
     event: DeviceStatusChanged = {
         "type": "device.status_changed",
         "device_id": device_id,
         "status": status,
+        "change_id": uuid.uuid4().hex,
     }
-    publish_on_commit(device_group(device_id), event)
-    publish_on_commit(STAFF_GROUP, event)
+    groups = [
+        device_group(device_id),
+        STAFF_GROUP,
+        *(division_queue_group(pk) for pk in division_ids),
+        *(agent_group(pk) for pk in agent_ids),
+    ]
+    for group in groups:
+        publish_on_commit(group, event)
 
 
 # --- Added with the workspace tools ---------------------------------------------------------

@@ -11,6 +11,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from agents.models import Agent
 from agents.presence import PresenceUnavailable, presence_states
+from devices_app.models import Device
 from devices_app.phone import InvalidNumber, normalize_number
 from divisions.models import Division
 from rotation.selectors import assignment_log_explain, assignment_logs_for_conversation
@@ -326,4 +327,47 @@ def transfer_targets_for_agent(*, agent: Agent) -> TransferTargets:
             for c in colleagues
         ],
         divisions=list(Division.objects.order_by("name", "pk")),
+    )
+
+
+# --- Device connection: who is concerned ---------------------------------------------------
+
+
+def devices_concerning_agent(
+    *, agent_id: int, division_id: int, device_id: int
+) -> QuerySet[Device]:
+    """The devices whose connection an agent must know about, by name: the one they log in
+    with, the active ones routing new chats to their division, and those of the unresolved
+    chats they may see (a chat transferred in from another division's number). A disconnect of
+    any of them holds the agent's replies, so the workspace shows each one's banner."""
+    unresolved = (
+        Conversation.objects.filter(_visible_to_agent(agent_id=agent_id, division_id=division_id))
+        .exclude(status=Conversation.Status.RESOLVED)
+        .values("device_id")
+    )
+    return Device.objects.filter(
+        Q(pk=device_id) | Q(division_id=division_id, is_active=True) | Q(pk__in=unresolved)
+    ).order_by("name", "pk")
+
+
+@dataclass(frozen=True)
+class DeviceAudience:
+    agent_ids: list[int]
+    division_ids: list[int]
+
+
+def device_audience(*, device: Device) -> DeviceAudience:
+    """Who besides the device's own agents hears of its connection changes: the division it
+    routes new chats to and the divisions of its queued chats (their queues), and the agents
+    holding its open chats (a colleague who took over from another number, a transfer across
+    divisions). The mirror of `devices_concerning_agent`, as groups to publish to."""
+    unresolved = Conversation.objects.filter(device=device).exclude(
+        status=Conversation.Status.RESOLVED
+    )
+    agent_ids = sorted(
+        set(unresolved.filter(agent__isnull=False).values_list("agent_id", flat=True))
+    )
+    queued_divisions = unresolved.filter(agent__isnull=True).values_list("division_id", flat=True)
+    return DeviceAudience(
+        agent_ids=agent_ids, division_ids=sorted({device.division_id, *queued_divisions})
     )

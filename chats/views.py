@@ -25,6 +25,7 @@ from .selectors import (
     conversation_get_for_agent,
     conversation_page_for_agent,
     conversation_tab_counts_for_agent,
+    devices_concerning_agent,
     label_list,
     message_get_for_agent,
     message_get_in_thread,
@@ -83,7 +84,28 @@ def _inbox_context(
         "tabs": [(key, TAB_LABELS[key], counts.get(key)) for key in TABS],
         "conversations": page.conversations,
         "next_cursor": page.next_cursor,
+        "banner_devices": _banner_devices(request),
     }
+
+
+def _banner_devices(request) -> list:
+    agent = request.agent
+    return list(
+        devices_concerning_agent(
+            agent_id=agent.pk, division_id=agent.division_id, device_id=agent.device_id
+        )
+    )
+
+
+@require_GET
+@agent_required
+def device_banners(request):
+    """The connection banners alone, for the page's resync after a (re)connect."""
+    return render(
+        request,
+        "chats/partials/device_banners.html",
+        {"banner_devices": _banner_devices(request)},
+    )
 
 
 def _thread_context(request, conversation, **extra) -> dict:

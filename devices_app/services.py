@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chats import realtime
+from chats.selectors import device_audience
 from chats.services.outbound import messages_release_for_device
 
 from .gateways.events import ConnectionChange
@@ -24,7 +25,8 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
 
     Locks the device row. Idempotent and order-safe: an event older than the last recorded
     change (a late retry) is ignored, and a repeat changes nothing. On commit, when the status
-    changed: `device.status_changed` to the device's agents and to staff; on a reconnect, the
+    changed: `device.status_changed` to staff and to every agent with chats on the device
+    (`device_audience`), not only those who log in with it; on a reconnect, the
     replies that waited for the device are enqueued (`messages_release_for_device`).
     """
     device = Device.objects.select_for_update().get(pk=device.pk)
@@ -39,7 +41,13 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
     device.status_reason = reason
     device.status_changed_at = when
     device.save(update_fields=["status", "status_reason", "status_changed_at"])
-    realtime.device_status_changed_on_commit(device_id=device.pk, status=status)
+    audience = device_audience(device=device)
+    realtime.device_status_changed_on_commit(
+        device_id=device.pk,
+        status=status,
+        agent_ids=audience.agent_ids,
+        division_ids=audience.division_ids,
+    )
     if event.connected:
         # Replies held while the device was away leave now, not at the next sweep.
         messages_release_for_device(device=device)

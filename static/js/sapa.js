@@ -27,7 +27,7 @@
   // message.
   function resync() {
     if (!window.htmx) return;
-    document.querySelectorAll("#conversation-list, #thread-pane[data-conversation-id]").forEach(function (el) {
+    document.querySelectorAll("#conversation-list, #thread-pane[data-conversation-id], #device-banners").forEach(function (el) {
       window.htmx.trigger(el, "resync");
     });
   }
