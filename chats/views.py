@@ -13,13 +13,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from agents.decorators import agent_required
 
 from .media import attachment_response
 from .selectors import (
+    TAB_LABELS,
     TABS,
     assignment_history_for_conversation,
     conversation_get_for_agent,
@@ -35,8 +35,6 @@ from .selectors import (
 from .services.conversations import conversation_reopen, conversation_resolve, conversation_take
 from .services.outbound import MAX_TEXT_LENGTH, message_retry
 from .services.reading import conversation_mark_read
-
-TAB_LABELS = {"mine": _("Mine"), "queue": _("Queue"), "resolved": _("Resolved")}
 
 
 def _conversation_or_404(request, conversation_id: int):
