@@ -20,6 +20,7 @@ from agents.selectors import agent_get_for_user
 from agents.timezones import agent_time_zone
 
 from . import live, realtime
+from .consumers_collision import CollisionGuardMixin
 from .services.assignment import queue_drain
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=html)
 
 
-class AgentConsumer(_GroupsConsumer):
+class AgentConsumer(CollisionGuardMixin, _GroupsConsumer):
     async def connect(self) -> None:
         self.agent = await database_sync_to_async(agent_get_for_user)(user=self.scope.get("user"))
         if self.agent is None:
@@ -112,7 +113,13 @@ class AgentConsumer(_GroupsConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self.presence_stop()
+        if getattr(self, "agent", None) is not None:
+            await self.collision_leave()
         await super().disconnect(code)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        # What the page sends: the collision guard's reports (chats.consumers_collision).
+        await self.collision_receive(text_data)
 
     # --- Presence heartbeat and queue drain (rotation issue) -----------------------------------
     # Redis-only calls run off the shared sync thread (thread_sensitive=False): they touch no

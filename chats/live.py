@@ -28,6 +28,7 @@ from .selectors import (
     devices_concerning_agent,
     message_get_for_agent,
 )
+from .services.collision import collision_colleagues
 
 LIVE = "chats/partials/live.html"
 
@@ -250,3 +251,15 @@ def render_device_status_for_staff(*, language: str, device_id: int) -> str:
         return ""
     with translation.override(language), timezone.override(settings.TIME_ZONE):
         return render_to_string("devices_app/partials/device_status.html", {"device": device})
+
+
+def render_collision(viewer: Viewer, *, conversation_id: int) -> str:
+    """Who else has the conversation open, for the collision line of its thread. Reads Redis
+    only: the viewer's right to see the conversation was checked when their page reported
+    showing it (chats.consumers_collision)."""
+    colleagues = collision_colleagues(
+        conversation_id=conversation_id, exclude_agent_id=viewer.agent_id
+    )
+    return _render(
+        viewer, "collision", {"conversation_id": conversation_id, "colleagues": colleagues}
+    )

@@ -306,3 +306,29 @@ def message_updated_on_commit(
         "message_id": message_id,
     }
     publish_on_commit(conversation_group(agent_id=agent_id, division_id=division_id), event)
+
+
+# --- The collision guard (chats.services.collision) ------------------------------------------
+
+
+class ConversationCollision(TypedDict):
+    """Someone viewing, typing in or leaving a conversation. Consumer method
+    `conversation_collision` renders who else has it open, only on the sockets that show that
+    conversation and only for people other than `agent_id`."""
+
+    type: Literal["conversation.collision"]
+    conversation_id: int
+    agent_id: int
+
+
+def conversation_collision_publish(
+    *, conversation_id: int, agent_id: int, group_agent_id: int | None, division_id: int
+) -> None:
+    """At once (the state is in Redis, not in a transaction), to the people who may see the
+    conversation: its agent, or its division's queue while it has none."""
+    event: ConversationCollision = {
+        "type": "conversation.collision",
+        "conversation_id": conversation_id,
+        "agent_id": agent_id,
+    }
+    publish(conversation_group(agent_id=group_agent_id, division_id=division_id), event)
