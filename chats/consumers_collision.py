@@ -19,7 +19,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
 from . import live, realtime
-from .selectors import conversation_get_for_agent
+from .selectors import conversation_get_audience, conversation_get_for_agent
 from .services.collision import KINDS, collision_report
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,13 @@ class CollisionGuardMixin:
         now = time.monotonic()
         if kind != "left" and now - last.get((kind, conversation_id), -60.0) < MIN_REPORT_INTERVAL:
             return
+        if len(last) > 50:
+            last = {}
         self.collision_last_report = {**last, (kind, conversation_id): now}
+        if kind == "left":
+            if conversation_id == self.collision_showing:
+                await self.collision_leave()
+            return
 
         conversation = await database_sync_to_async(conversation_get_for_agent)(
             agent_id=self.agent.pk,
@@ -54,14 +60,12 @@ class CollisionGuardMixin:
         )
         if conversation is None:
             if self.collision_showing == conversation_id:
-                self.collision_showing = None
+                await self.collision_leave()  # it was theirs to see a moment ago
             return
-        arriving = kind != "left" and self.collision_showing != conversation_id
-        if kind == "left":
-            if self.collision_showing == conversation_id:
-                self.collision_showing = None
-        else:
-            self.collision_showing = conversation_id
+        arriving = self.collision_showing != conversation_id
+        if arriving and self.collision_showing is not None:
+            await self.collision_leave()  # a page shows one conversation at a time
+        self.collision_showing = conversation_id
         await sync_to_async(collision_report, thread_sensitive=False)(
             conversation=conversation,
             agent_id=self.agent.pk,
@@ -73,16 +77,16 @@ class CollisionGuardMixin:
             await self.collision_send(conversation_id)
 
     async def collision_leave(self) -> None:
-        """The socket closes: the colleagues stop seeing this page at once."""
+        """The page left the conversation it showed (or the socket closed): its colleagues stop
+        seeing this agent there at once. Also when the agent may no longer see the chat (it
+        was taken or moved): telling its audience that someone left reveals nothing."""
         conversation_id = self.collision_showing
         if conversation_id is None:
             return
         self.collision_showing = None
         try:
-            conversation = await database_sync_to_async(conversation_get_for_agent)(
-                agent_id=self.agent.pk,
-                division_id=self.agent.division_id,
-                conversation_id=conversation_id,
+            conversation = await database_sync_to_async(conversation_get_audience)(
+                conversation_id=conversation_id
             )
             if conversation is not None:
                 await sync_to_async(collision_report, thread_sensitive=False)(

@@ -64,6 +64,16 @@ def conversation_get_for_agent(
     )
 
 
+def conversation_get_audience(*, conversation_id: int) -> Conversation | None:
+    """Who a conversation's pushes go to (its agent and division ids only, nothing to show).
+    For telling its audience that someone left it, who may no longer see it themselves."""
+    return (
+        Conversation.objects.only("pk", "agent_id", "division_id")
+        .filter(pk=conversation_id)
+        .first()
+    )
+
+
 def message_get_for_agent(*, agent_id: int, division_id: int, message_id: int) -> Message | None:
     conversation_ids = Conversation.objects.filter(
         _visible_to_agent(agent_id=agent_id, division_id=division_id)

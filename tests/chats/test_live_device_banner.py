@@ -88,6 +88,7 @@ def test_the_page_shows_the_banner_and_the_thread_header_says_so(fonnte_device, 
     fonnte_device.save()
     inbox = logged_in(desk["eko"]).get(reverse("chats:inbox")).content.decode()
     assert f'id="device-{fonnte_device.pk}-banner"' in inbox and "phone offline" in inbox
+    assert "{#" not in inbox, "template comments stay comments"
 
     citra = logged_in(desk["citra"])
     thread = citra.get(
