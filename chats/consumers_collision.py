@@ -72,8 +72,9 @@ class CollisionGuardMixin:
             agent_name=self.agent.name,
             kind=kind,
         )
-        if arriving:
-            # Whoever was here before: the page learns it at once, not at their next report.
+        if kind == "viewing":
+            # Who else is here, at once: for a page that just opened the chat (or re-rendered
+            # its thread on a resync, emptying the line), not at the others' next report.
             await self.collision_send(conversation_id)
 
     async def collision_leave(self) -> None:
