@@ -14,6 +14,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import close_old_connections
+from redis import RedisError
 
 from agents import presence
 from agents.selectors import agent_get_for_user
@@ -52,12 +53,28 @@ CLOSE_SESSION_ENDED = 4401
 # "Service restart": htmx's ws extension reconnects after it, and every (re)connect makes the
 # page resynchronize from the database.
 CLOSE_RESYNC = 1012
+# "Try again later": the channel layer (Redis) is unreachable, so no push could reach this
+# socket; the ws extension reconnects with backoff (docs/RELIABILITY.md).
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 class _GroupsConsumer(AsyncWebsocketConsumer):
     """Joins a list of groups at connect and leaves exactly those at disconnect."""
 
     joined: list[str]
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except (RedisError, OSError):
+            if hasattr(self, "channel_name"):
+                raise
+            # Channels asks the layer for this socket's channel before connect() runs: with
+            # Redis down that fails, and the handshake would answer 500. Say "try again later".
+            logger.warning("socket refused: the channel layer is unreachable", exc_info=True)
+            if (await receive())["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
 
     async def join(self, groups: list[str]) -> None:
         self.joined = groups

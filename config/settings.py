@@ -58,6 +58,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so their process_exception runs first: a failed throttle check (agents/throttle.py)
+    # and an unreachable database (config/database_outage.py) answer 503, never 500.
+    "config.database_outage.DatabaseUnavailableMiddleware",
+    "agents.throttle.ThrottleUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,7 +94,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # answers "database is locked" as soon as two processes write at once.
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        # How long a write waits for another process's write lock before giving up (503).
+        "timeout": env.float("DATABASE_BUSY_TIMEOUT", default=20),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # Tests start other processes (Uvicorn, Celery, concurrent workers): they need a file.
@@ -102,7 +107,8 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
-        "timeout": 10,
+        # How long a request waits for a connection before giving up (503).
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -189,7 +195,8 @@ LOGIN_URL = "agents:login"
 LOGIN_REDIRECT_URL = "chats:inbox"
 
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# Axes' cache handler, refusing sign-ins while Redis is unreachable (agents/throttle.py).
+AXES_HANDLER = "agents.throttle.FailClosedCacheHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 # An office behind one NAT shares an IP: lock the device number at that IP, not the whole IP.

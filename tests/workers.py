@@ -71,12 +71,17 @@ def database_url_of_tests() -> str:
 
 
 class WorkerProcess:
-    """`celery -A config worker --pool threads` as a child process, against the test database."""
+    """`celery -A config worker --pool threads` as a child process, against the test database.
+    With `beat`, the worker also runs beat (the periodic sweeps) in the same process."""
 
-    def __init__(self, env: dict[str, str], concurrency: int = 2) -> None:
+    def __init__(self, env: dict[str, str], concurrency: int = 2, beat: bool = False) -> None:
         self.logfile = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix="sapa-worker-", suffix=".log", delete=False
         )
+        beat_args = []
+        if beat:
+            schedule = Path(tempfile.mkdtemp(prefix="sapa-beat-")) / "schedule"
+            beat_args = ["--beat", "--schedule", str(schedule)]
         full_env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.test_settings",
@@ -104,6 +109,7 @@ class WorkerProcess:
                 "--without-gossip",
                 "--hostname",
                 f"test-{os.getpid()}-{time.monotonic_ns()}@localhost",
+                *beat_args,
             ],
             cwd=str(Path(__file__).resolve().parent.parent),
             env=full_env,

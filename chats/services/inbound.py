@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.enqueue import enqueue_on_commit
 from devices_app.gateways.events import IncomingMessage, StatusUpdate
 from devices_app.models import Device
 from rotation.models import AssignmentLog
@@ -267,8 +268,9 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
             division_id=conversation.division_id,
         )
     if message.direction == Message.Direction.IN and message.attachment_url:
-        # Fonnte keeps an incoming file ~30 minutes: copy it into private storage at once.
-        attachment_copy.delay_on_commit(message.pk)
+        # Fonnte keeps an incoming file ~30 minutes: copy it into private storage at once. With
+        # Redis down the message is still stored (and answered 200); the copy sweep enqueues it.
+        enqueue_on_commit(attachment_copy, message.pk)
     return message
 
 

@@ -2,7 +2,8 @@
 
 Fonnte keeps an incoming file only ~30 minutes (PROTOCOLS.md §4.1), so the inbound flow
 enqueues `chats.tasks.media.attachment_copy` on commit for every message with an
-`attachment_url`, e.g. `attachment_copy.delay_on_commit(message.pk)`.
+`attachment_url`, through `config.enqueue.enqueue_on_commit` (a broker outage never fails
+the webhook; `attachment_copy_sweep` re-enqueues the copy).
 
 States of `Message.attachment_state`: blank (no attachment, or copy pending) → `stored`, or
 `unavailable` with `attachment_error` saying why; `stored` → `deleted` by retention.

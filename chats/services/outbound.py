@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,6 +36,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
+from config.enqueue import enqueue_on_commit
 from devices_app.gateways import fonnte_send
 from devices_app.gateways.fonnte_send import FonnteClient, SendResult
 from devices_app.models import Device
@@ -62,6 +64,7 @@ PREVIEW_LENGTH = 160
 WAIT_DEVICE_DISCONNECTED = gettext_noop("Waiting: the device is disconnected.")
 WAIT_GATEWAY_RETRY = gettext_noop("Waiting: the gateway is unavailable, retrying automatically.")
 WAIT_PACING = gettext_noop("Waiting for the device's sending pace.")
+WAIT_SYSTEM_RECOVERING = gettext_noop("Queued: will be sent when the system recovers.")
 REASON_INTERRUPTED = gettext_noop("Sending was interrupted; the message may have been sent.")
 REASON_UNSUPPORTED_GATEWAY = gettext_noop("Sending through this gateway is not supported yet.")
 REASON_NO_TOKEN = gettext_noop("The device has no gateway token.")
@@ -86,6 +89,7 @@ _OWN_REASONS = {
     WAIT_DEVICE_DISCONNECTED,
     WAIT_GATEWAY_RETRY,
     WAIT_PACING,
+    WAIT_SYSTEM_RECOVERING,
     REASON_INTERRUPTED,
     REASON_UNSUPPORTED_GATEWAY,
     REASON_NO_TOKEN,
@@ -146,21 +150,30 @@ def _push_status(message: Message, conversation: Conversation) -> None:
     )
 
 
-def _enqueue_send_on_commit(message_id: int) -> None:
+def _enqueue_send_on_commit(message_id: int, *, message: Message | None = None) -> None:
+    """Enqueue the send task on commit. When the broker (Redis) is down the reply stays
+    `queued`, marked "will be sent when the system recovers" (also on `message`, so the bubble
+    the view returns says so), and the sweep enqueues it once Redis is back (config/enqueue.py)."""
     # Imported here: the task module imports this one.
     from ..tasks.sending import send_message
 
-    send_message.delay_on_commit(message_id)
+    def broker_down() -> None:
+        marked = Message.objects.filter(pk=message_id, status=S.QUEUED).update(
+            wait_reason=WAIT_SYSTEM_RECOVERING
+        )
+        if marked and message is not None:
+            message.wait_reason = WAIT_SYSTEM_RECOVERING
+
+    enqueue_on_commit(send_message, message_id, on_failure=broker_down)
 
 
 def _enqueue_send_later(message_id: int, *, wait: float, booked: bool) -> None:
     """Come back when the paced slot is due. A new task, not `retry`: waiting for a token is
-    not a failure and must not use up the retries meant for gateway errors."""
+    not a failure and must not use up the retries meant for gateway errors. If the broker is
+    down, the row's `next_attempt_at` lets the sweep find it."""
     from ..tasks.sending import send_message
 
-    send_message.apply_async_on_commit(
-        (message_id,), {"booked": booked}, countdown=max(0.0, round(wait, 3))
-    )
+    enqueue_on_commit(send_message, message_id, booked=booked, countdown=max(0.0, round(wait, 3)))
 
 
 def reply_text_clean(text: str | None, *, required: bool) -> str:
@@ -233,7 +246,7 @@ def _reply_store(
         update.append("first_response_at")
     conversation.save(update_fields=update)
 
-    _enqueue_send_on_commit(message.pk)
+    _enqueue_send_on_commit(message.pk, message=message)
     realtime.message_created_on_commit(
         message_id=message.pk,
         conversation_id=conversation.pk,
@@ -502,7 +515,7 @@ def message_retry(*, message: Message, agent: Agent) -> Message:
         ]
     )
     logger.info("message %s re-queued by agent %s", message.pk, agent.pk)
-    _enqueue_send_on_commit(message.pk)
+    _enqueue_send_on_commit(message.pk, message=message)
     _push_status(message, message.conversation)
     return message
 
@@ -596,6 +609,7 @@ def messages_sweep_stuck(*, now: datetime | None = None) -> dict[str, int]:
 class Outcome(enum.Enum):
     SKIPPED = "skipped"  # not queued (any more): another run has it, or a person must decide
     WAITING_DEVICE = "waiting_device"
+    WAITING_SYSTEM = "waiting_system"  # Redis is down: the sweep sends it when it is back
     DEFERRED = "deferred"  # paced: the task comes back after `wait` seconds
     SENT = "sent"
     FAILED = "failed"
@@ -715,7 +729,8 @@ def message_send_attempt(
     1. not `queued` → SKIPPED (a second run of the task does nothing);
     2. device disconnected → stays queued with the reason shown (WAITING_DEVICE);
     3. pacing: without a token the task is told to come back later (DEFERRED); `booked` means
-       the slot was already reserved by an earlier run;
+       the slot was already reserved by an earlier run; with Redis down it stays queued, marked
+       "will be sent when the system recovers", for the sweep (WAITING_SYSTEM);
     4. claim: `queued` → `sending`, send_attempts + 1 (only one run can win);
     5. the gateway call, outside any transaction;
     6. record, guarded by the attempt number: SENT with the gateway ids; FAILED with the reason
@@ -756,7 +771,21 @@ def message_send_attempt(
         return AttemptResult(Outcome.WAITING_DEVICE, reason=WAIT_DEVICE_DISCONNECTED)
 
     if not booked:
-        decision = device_send_slot(device_id=device.pk)
+        try:
+            decision = device_send_slot(device_id=device.pk)
+        except redis.RedisError:
+            # The pace is shared through Redis; without it nothing leaves (sending unpaced could
+            # get the number banned). Still queued, and said so: the sweep re-enqueues it once
+            # Redis is back (docs/RELIABILITY.md "Redis and database outages").
+            logger.warning("message %s waits: pacing is unavailable (Redis down)", message.pk)
+            _move(
+                message,
+                attempt=None,
+                from_status=S.QUEUED,
+                wait_reason=WAIT_SYSTEM_RECOVERING,
+                next_attempt_at=now,
+            )
+            return AttemptResult(Outcome.WAITING_SYSTEM, reason=WAIT_SYSTEM_RECOVERING)
         if not decision.send_now:
             _move(
                 message,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from chats.media import PREVIEW_IMAGE_EXTENSIONS, safe_file_name
 from chats.models import Message
 from chats.services.inbound import message_receive
+from config.enqueue import enqueue_on_commit
 
 from ..gateways.fonnte_webhooks import parse_incoming
 from ..models import Device, SandboxMessage
@@ -188,5 +189,5 @@ def sandbox_send_accept(
         for target in targets
     ]
     for message in created:
-        sandbox_status_callback.delay_on_commit(message.pk, 1)
+        enqueue_on_commit(sandbox_status_callback, message.pk, 1)
     return created
