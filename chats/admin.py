@@ -101,6 +101,7 @@ class MessageAdmin(admin.ModelAdmin):
         "attachment_error",
         "attachment_size",
         "attachment_content_type",
+        "collided_with",
     ]
 
     def has_add_permission(self, request):

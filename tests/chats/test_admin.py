@@ -50,7 +50,15 @@ def test_message_delivery_fields_are_read_only(staff_client):
     )
     url = reverse("admin:chats_message_change", args=[message.pk])
     html = staff_client.get(url).content.decode()
-    delivery = ["device", "status", "sent_at", "delivered_at", "read_at", "send_attempts"]
+    delivery = [
+        "device",
+        "status",
+        "sent_at",
+        "delivered_at",
+        "read_at",
+        "send_attempts",
+        "collided_with",
+    ]
     assert editable_inputs(html, [*delivery, "direction", "conversation"]) == []
     assert 'name="text"' in html  # what is not the services' stays editable
 
