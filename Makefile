@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test install messages lint format clean
+.PHONY: run test shell manage install messages lint format clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,15 +21,28 @@ messages: install
 	  for po in locale/*/LC_MESSAGES/*.po; do [ -f "$$po" ] && msgfmt --check -o "$${po%.po}.mo" "$$po"; done; true; \
 	else echo "msgfmt not found: using the committed .mo files"; fi
 
-run: export DJANGO_DEBUG ?= true
-run: export SAPA_PORT := $(or $(PORT),8000)
-run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(or $(PORT),8000)
+# The development environment: `make run`, and the management commands run beside it.
+run shell manage: export DJANGO_DEBUG ?= true
+run shell manage: export SAPA_PORT := $(or $(PORT),8000)
+run shell manage: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(or $(PORT),8000)
+DEV_SECRET := $(PY) -c "from config.env import dev_secret_key; dev_secret_key()"
+
 run: messages
 	@mkdir -p var
-	$(PY) -c "from config.env import dev_secret_key; dev_secret_key()"
+	$(DEV_SECRET)
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py demo_data
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/with_redis.py -- honcho start -f Procfile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) scripts/with_redis.py --publish var/redis-url -- honcho start -f Procfile
+
+# `make shell`, `make manage ARGS="createsuperuser"`: the Redis of a running `make run`, else a
+# private one for the command's lifetime.
+shell: install
+	@mkdir -p var && $(DEV_SECRET)
+	@$(PY) scripts/with_redis.py --use var/redis-url -- $(PY) manage.py shell
+
+manage: install
+	@mkdir -p var && $(DEV_SECRET)
+	@$(PY) scripts/with_redis.py --use var/redis-url -- $(PY) manage.py $(ARGS)
 
 test: messages
 	$(PY) scripts/with_redis.py --always -- $(PY) -m pytest $(PYTEST_ARGS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from datetime import timedelta
 
 from celery.schedules import crontab
@@ -10,13 +12,18 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import BASE_DIR, dev_secret_key, env
+from .logs import logging_config
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off. In development, run "
+            "management commands through `make manage ARGS=...` or `make shell` (they use the "
+            "environment of `make run`), or put DJANGO_DEBUG=true in a .env file beside manage.py."
+        )
     SECRET_KEY = dev_secret_key()
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -45,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -271,6 +279,12 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# WhiteNoise is a synchronous app: under ASGI Django warns, once per process, that it reads the
+# file through a thread. That is the known cost of serving static files from the app (a proxy
+# or CDN in front serves them in production), not a fault to show on every start.
+warnings.filterwarnings(
+    "ignore", message="StreamingHttpResponse must consume synchronous iterators", category=Warning
+)
 
 # --- Media: attachments (chats.media, chats.services.media) ---------------------------------------
 # MEDIA_ROOT is private: nothing serves it directly. Attachments go out through views that check
@@ -316,10 +330,18 @@ GATEWAY_MAX_CONNECTIONS = env.int("GATEWAY_MAX_CONNECTIONS", default=100)
 
 # --- Outbound sends (chats.services.outbound, DESIGN.md "Delivery semantics") ---------------------
 # Per-device pacing (token bucket in Redis): messages per second, burst, longest booked wait.
-# A rate of 0 turns pacing off.
+# A rate of 0 turns pacing off. Each device's admin page may set its own pace; these are the
+# defaults it shows.
 SEND_RATE_PER_DEVICE = env.float("SEND_RATE_PER_DEVICE", default=1.0)
 SEND_BURST_PER_DEVICE = env.int("SEND_BURST_PER_DEVICE", default=5)
 SEND_PACING_MAX_WAIT = env.float("SEND_PACING_MAX_WAIT", default=60.0)
+# A random gap (seconds) between two sends of one device, like Fonnte's `delay: "2-5"`; 0 = none.
+SEND_GAP_MIN_SECONDS = env.float("SEND_GAP_MIN_SECONDS", default=0.0)
+SEND_GAP_MAX_SECONDS = env.float("SEND_GAP_MAX_SECONDS", default=0.0)
+if not 0 <= SEND_GAP_MIN_SECONDS <= SEND_GAP_MAX_SECONDS <= SEND_PACING_MAX_WAIT:
+    raise ImproperlyConfigured(
+        "Need 0 <= SEND_GAP_MIN_SECONDS <= SEND_GAP_MAX_SECONDS <= SEND_PACING_MAX_WAIT."
+    )
 # Automatic retries, only when the gateway certainly did not take the message.
 SEND_RETRY_BACKOFF = env.int("SEND_RETRY_BACKOFF", default=2)
 SEND_RETRY_BACKOFF_MAX = env.int("SEND_RETRY_BACKOFF_MAX", default=300)
@@ -340,11 +362,15 @@ if (
     raise ImproperlyConfigured("Send countdowns must stay under the broker's visibility timeout.")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# --- Logs (config/logs.py; README "Logs") ----------------------------------------------------
+# LOG_FORMAT=json writes one JSON object per line with the request, device, conversation and
+# message ids; the default is a line a person reads.
+LOGGING = logging_config(
+    level=env.str("LOG_LEVEL", default="INFO").upper(),
+    log_format=env.str("LOG_FORMAT", default="console"),
+)
+# Python warnings become records too, so a JSON log holds nothing but JSON lines.
+logging.captureWarnings(True)
+# Believe the proxy's X-Request-ID (when it sets or overwrites it for every request); otherwise
+# each request gets a new id.
+TRUST_REQUEST_ID_HEADER = env.bool("TRUST_REQUEST_ID_HEADER", default=False)

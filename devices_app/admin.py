@@ -7,8 +7,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import Device
+from .pacing import default_pacing
 from .phone import InvalidNumber, normalize_number
 from .services import device_webhook_key_rotate
+
+PACING_FIELDS = [
+    "send_rate_per_minute",
+    "send_burst",
+    "send_gap_min_seconds",
+    "send_gap_max_seconds",
+]
+
+
+def _format_number(value: float) -> str:
+    return f"{value:g}"
 
 
 class DeviceForm(forms.ModelForm):
@@ -29,6 +41,7 @@ class DeviceForm(forms.ModelForm):
             "gateway_instance",
             "division",
             "is_active",
+            *PACING_FIELDS,
         ]
 
     def __init__(self, *args, **kwargs) -> None:
@@ -36,6 +49,19 @@ class DeviceForm(forms.ModelForm):
         if self.instance.pk:
             # A new device has no token to keep.
             self.fields["gateway_token"].help_text = _("Leave empty to keep the current token.")
+        # An empty field means "the default": show what that is, in the field and under it.
+        default = default_pacing()
+        defaults = {
+            "send_rate_per_minute": _format_number(default.rate * 60),
+            "send_burst": str(default.burst),
+            "send_gap_min_seconds": _format_number(default.gap_min),
+            "send_gap_max_seconds": _format_number(default.gap_max),
+        }
+        for name, value in defaults.items():
+            field = self.fields[name]
+            field.widget.attrs["placeholder"] = value
+            default_text = _("Empty: the default, %(value)s.") % {"value": value}
+            field.help_text = f"{field.help_text} {default_text}".strip()
 
     def clean_number(self) -> str:
         try:
@@ -79,6 +105,22 @@ class DeviceAdmin(admin.ModelAdmin):
         "created_at",
     ]
     actions = ["rotate_webhook_keys"]
+
+    def get_fieldsets(self, request, obj=None):
+        # The pace in its own section; everything else as the admin lays it out by default.
+        (name, options), *rest = super().get_fieldsets(request, obj)
+        main = [field for field in options["fields"] if field not in PACING_FIELDS]
+        pace = (
+            _("Sending pace"),
+            {
+                "fields": PACING_FIELDS,
+                "description": _(
+                    "How fast this device sends replies, to stay clear of WhatsApp's spam "
+                    "limits. Changes apply to the next reply, without a restart."
+                ),
+            },
+        )
+        return [(name, {**options, "fields": main}), pace, *rest]
 
     @admin.display(description=_("Current token"))
     def current_token(self, obj: Device) -> str:

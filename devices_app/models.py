@@ -3,9 +3,12 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .pacing import device_pacing
 from .phone import display_number
 
 
@@ -58,6 +61,38 @@ class Device(models.Model):
     package = models.CharField(_("package"), max_length=40, blank=True)
     expires = models.CharField(_("expires"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Sending pace (devices_app.pacing): empty means the default from the environment. Read at
+    # every send, so a change applies to the next reply without a restart.
+    send_rate_per_minute = models.PositiveIntegerField(
+        _("messages per minute"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(600)],
+        help_text=_("At most this many replies a minute; 0 sends without a rate limit."),
+    )
+    send_burst = models.PositiveIntegerField(
+        _("burst"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("How many replies may leave at once before the rate applies."),
+    )
+    send_gap_min_seconds = models.PositiveIntegerField(
+        _("shortest gap between sends (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(300)],
+    )
+    send_gap_max_seconds = models.PositiveIntegerField(
+        _("longest gap between sends (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(300)],
+        help_text=_(
+            "Each reply waits a random time in this range after the previous one, like the "
+            "gateway's own delay (e.g. 2 to 5)."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -66,6 +101,30 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.display_number})"
+
+    def clean(self) -> None:
+        super().clean()
+        pacing = device_pacing(self)
+        errors = {}
+        if pacing.gap_min > pacing.gap_max:
+            errors["send_gap_max_seconds"] = _(
+                "The longest gap must not be shorter than the shortest gap (%(min)s s)."
+            ) % {"min": pacing.gap_min}
+        # A wait the bucket may not book (SEND_PACING_MAX_WAIT) would keep a reply waiting
+        # forever: each gap, and each interval of the rate, must fit inside it.
+        if pacing.gap_max > settings.SEND_PACING_MAX_WAIT:
+            errors["send_gap_max_seconds"] = _(
+                "At most %(max)s seconds (the longest wait a reply may be booked for)."
+            ) % {"max": int(settings.SEND_PACING_MAX_WAIT)}
+        if pacing.rate > 0 and 1 / pacing.rate > settings.SEND_PACING_MAX_WAIT:
+            errors["send_rate_per_minute"] = _(
+                "At least %(min)s a minute (one every %(max)s seconds at most)."
+            ) % {
+                "min": max(1, int(60 // settings.SEND_PACING_MAX_WAIT)),
+                "max": int(settings.SEND_PACING_MAX_WAIT),
+            }
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def display_number(self) -> str:

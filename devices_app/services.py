@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
 from chats import realtime
 from chats.selectors import device_audience
 from chats.services.outbound import messages_release_for_device
+from config.logs import bind_ids
 
 from .gateways.events import ConnectionChange
 from .models import Device, new_webhook_key
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -29,6 +34,7 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
     (`device_audience`), not only those who log in with it; on a reconnect, the
     replies that waited for the device are enqueued (`messages_release_for_device`).
     """
+    bind_ids(device_id=device.pk)
     device = Device.objects.select_for_update().get(pk=device.pk)
     when = event.timestamp or timezone.now()
     if device.status_changed_at is not None and when < device.status_changed_at:
@@ -41,6 +47,7 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
     device.status_reason = reason
     device.status_changed_at = when
     device.save(update_fields=["status", "status_reason", "status_changed_at"])
+    logger.info("device %s %s%s", device.pk, status, f": {reason}" if reason else "")
     audience = device_audience(device=device)
     realtime.device_status_changed_on_commit(
         device_id=device.pk,

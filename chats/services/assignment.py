@@ -136,6 +136,14 @@ def _set_agent(
     conversation.status = Conversation.Status.OPEN
     conversation.assigned_at = timezone.now()
     conversation.save(update_fields=["agent", "status", "assigned_at"])
+    logger.info(
+        "conversation %s assigned to %s (agent %s)%s",
+        conversation.pk,
+        agent.name,
+        agent.pk,
+        " from the queue" if from_queue else "",
+        extra={"conversation_id": conversation.pk, "agent_id": agent.pk},
+    )
     if not announce:
         return agent
     event: realtime.ConversationAssigned = {
@@ -275,6 +283,12 @@ def conversation_assign(
         announce=announce,
     )
     if agent is None:
+        logger.info(
+            "conversation %s waits in the queue of division %s: no agent is eligible",
+            conversation.pk,
+            division.pk,
+            extra={"conversation_id": conversation.pk},
+        )
         if conversation.status != Conversation.Status.QUEUED:
             conversation.status = Conversation.Status.QUEUED
             conversation.save(update_fields=["status"])

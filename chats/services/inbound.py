@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -16,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.enqueue import enqueue_on_commit
+from config.logs import bind_ids
 from devices_app.gateways.events import IncomingMessage, StatusUpdate
 from devices_app.models import Device
 from rotation.models import AssignmentLog
@@ -25,6 +27,8 @@ from ..delivery import is_forward
 from ..models import Contact, Conversation, Message
 from ..tasks.media import attachment_copy
 from .assignment import conversation_assign
+
+logger = logging.getLogger(__name__)
 
 # Fonnte retries an unanswered webhook 15 times, a minute apart: a body without any id or
 # timestamp that repeats inside this window is taken to be a retry.
@@ -155,13 +159,20 @@ def message_receive(*, device: Device, event: IncomingMessage) -> Message:
     inside a savepoint). On commit: `message.created` to the assigned agent's group, or to the
     division queue group while nobody has it.
     """
+    bind_ids(device_id=device.pk)
     key = dedupe_key_for(event)
     # Fonnte retries up to 15 times: answer a retry from a plain read, before the write
     # transaction (on SQLite, BEGIN IMMEDIATE takes the database's single write lock).
     duplicate = _existing_duplicate(device=device, key=key)
     if duplicate is not None:
+        _log_duplicate(duplicate)
         return duplicate
     return _message_store(device=device, event=event, key=key)
+
+
+def _log_duplicate(message: Message) -> None:
+    bind_ids(conversation_id=message.conversation_id, message_id=message.pk)
+    logger.info("message %s delivered again by the gateway: kept once", message.pk)
 
 
 @transaction.atomic
@@ -176,6 +187,7 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
         # committed.
         duplicate = _existing_duplicate(device=device, key=key)
         if duplicate is not None:
+            _log_duplicate(duplicate)
             return duplicate
         conversation = (
             Conversation.objects.select_related("division")
@@ -223,7 +235,15 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
         duplicate = _existing_duplicate(device=device, key=key)
         if duplicate is None:
             raise
+        _log_duplicate(duplicate)
         return duplicate
+    bind_ids(conversation_id=conversation.pk, message_id=message.pk)
+    logger.info(
+        "message %s received in conversation %s%s",
+        message.pk,
+        conversation.pk,
+        " (new chat)" if opened else "",
+    )
 
     new_chat = False
     # A new episode goes through rotation; one already waiting in the queue keeps its place
@@ -313,6 +333,7 @@ def message_status_apply(*, device: Device, event: StatusUpdate) -> Message | No
     late or repeated update changes nothing and pushes nothing. Locks the message row.
     On commit: `message.status_changed` to whoever sees the conversation.
     """
+    bind_ids(device_id=device.pk)
     rows = Message.objects.select_for_update().filter(
         device=device, direction=Message.Direction.OUT
     )
@@ -321,7 +342,13 @@ def message_status_apply(*, device: Device, event: StatusUpdate) -> Message | No
     else:
         message = rows.filter(gateway_state_id=event.state_id).order_by("-id").first()
     if message is None:
+        logger.info(
+            "status update for no known message ignored (id %r, state id %r)",
+            event.message_id,
+            event.state_id,
+        )
         return None
+    bind_ids(conversation_id=message.conversation_id, message_id=message.pk)
 
     changed: list[str] = []
     if event.message_id and event.state_id and message.gateway_state_id != event.state_id:
@@ -353,6 +380,7 @@ def message_status_apply(*, device: Device, event: StatusUpdate) -> Message | No
         return message
     message.save(update_fields=changed)
     if "status" in changed:
+        logger.info("message %s %s", message.pk, message.status)
         conversation = message.conversation
         realtime.message_status_changed_on_commit(
             conversation_id=conversation.pk,

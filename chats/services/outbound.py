@@ -37,10 +37,11 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 from config.enqueue import enqueue_on_commit
+from config.logs import bind_ids
 from devices_app.gateways import fonnte_send
 from devices_app.gateways.fonnte_send import FonnteClient, SendResult
 from devices_app.models import Device
-from devices_app.pacing import device_send_slot
+from devices_app.pacing import device_pacing, device_send_slot
 
 from .. import realtime
 from ..media import outgoing_attachment_validate, outgoing_file_signed_url
@@ -253,6 +254,8 @@ def _reply_store(
         agent_id=conversation.agent_id,
         division_id=conversation.division_id,
     )
+    bind_ids(device_id=message.device_id, conversation_id=conversation.pk, message_id=message.pk)
+    logger.info("message %s queued by agent %s", message.pk, agent.pk)
     return message
 
 
@@ -514,6 +517,7 @@ def message_retry(*, message: Message, agent: Agent) -> Message:
             "next_attempt_at",
         ]
     )
+    bind_ids(device_id=message.device_id, conversation_id=conversation.pk, message_id=message.pk)
     logger.info("message %s re-queued by agent %s", message.pk, agent.pk)
     _enqueue_send_on_commit(message.pk, message=message)
     _push_status(message, message.conversation)
@@ -598,8 +602,6 @@ def messages_sweep_stuck(*, now: datetime | None = None) -> dict[str, int]:
         if moved:
             requeued += 1
             _enqueue_send_on_commit(message_id)
-    if requeued:
-        logger.info("sweep re-enqueued %s queued messages", requeued)
     return {"unconfirmed": unconfirmed, "requeued": requeued}
 
 
@@ -663,6 +665,10 @@ _SEND_FIELDS = (
     "device__gateway",
     "device__gateway_token",
     "device__status",
+    "device__send_rate_per_minute",
+    "device__send_burst",
+    "device__send_gap_min_seconds",
+    "device__send_gap_max_seconds",
 )
 
 
@@ -747,6 +753,7 @@ def message_send_attempt(
         )
     except Message.DoesNotExist:
         return AttemptResult(Outcome.SKIPPED)
+    bind_ids(device_id=message.device_id, conversation_id=message.conversation_id)
     if message.status != S.QUEUED:
         return AttemptResult(Outcome.SKIPPED)
     device = message.device
@@ -772,7 +779,7 @@ def message_send_attempt(
 
     if not booked:
         try:
-            decision = device_send_slot(device_id=device.pk)
+            decision = device_send_slot(device_id=device.pk, pacing=device_pacing(device))
         except redis.RedisError:
             # The pace is shared through Redis; without it nothing leaves (sending unpaced could
             # get the number banned). Still queued, and said so: the sweep re-enqueues it once

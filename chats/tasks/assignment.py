@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from agents.presence import presence_sweep
 from chats.services.assignment import queue_drain_all
 
 __all__ = ["presence_sweep_task", "queue_drain_task"]
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="chats.queue_drain")
@@ -18,10 +22,22 @@ def queue_drain_task() -> dict[int, int]:
     catches what no event announces (a limit raised in the admin, a drain that found nobody).
     Safe to run concurrently or twice: each drain holds its division's pool lock.
     """
-    return {str(k): v for k, v in queue_drain_all().items()}
+    assigned = queue_drain_all()
+    if assigned:
+        logger.info(
+            "queue drain assigned %d chats (by division: %s)", sum(assigned.values()), assigned
+        )
+    else:
+        logger.debug("queue drain: nothing to assign")
+    return {str(k): v for k, v in assigned.items()}
 
 
 @shared_task(name="chats.presence_sweep")
 def presence_sweep_task() -> dict[str, str]:
     """Publish agents who went offline because their heartbeats stopped (every ~10 s)."""
-    return {str(k): v for k, v in presence_sweep().items()}
+    changes = presence_sweep()
+    if changes:
+        logger.info("presence sweep published %d changes: %s", len(changes), changes)
+    else:
+        logger.debug("presence sweep: no change")
+    return {str(k): v for k, v in changes.items()}

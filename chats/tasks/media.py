@@ -71,6 +71,10 @@ def attachment_copy_sweep() -> int:
     ids = attachments_stuck_ids(older_than=STUCK_AFTER, newer_than=STILL_FETCHABLE)
     for message_id in ids:
         attachment_copy.delay(message_id)
+    if ids:
+        logger.info("attachment sweep re-enqueued %d copies", len(ids))
+    else:
+        logger.debug("attachment sweep: nothing stuck")
     return len(ids)
 
 
@@ -80,4 +84,6 @@ def media_retention() -> int:
     deleted = media_delete_older_than(days=settings.MEDIA_RETENTION_DAYS)
     if deleted:
         logger.info("media retention deleted %d files", deleted)
+    else:
+        logger.debug("media retention: nothing to delete")
     return deleted

@@ -15,6 +15,8 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 
+from config.logs import bind_ids
+
 from ..services import outbound
 from ..services.outbound import Outcome
 
@@ -76,12 +78,15 @@ class _SendTask(DjangoTask):
 )
 def send_message(self, message_id: int, booked: bool = False) -> str:
     retries = self.request.retries
+    # The enqueuer's context may be about another message (a sweep, a device reconnecting).
+    bind_ids(message_id=message_id)
     # A booked pacing slot belongs to the run it was booked for. An automatic retry runs later
     # with the same arguments: it asks the bucket again, so replies held back by an outage do
     # not all go out in one burst when the gateway recovers.
     result = outbound.message_send_attempt(
         message_id=message_id, booked=booked and not retries, retries=retries
     )
+    _log_outcome(message_id, result)
     if result.outcome is Outcome.RETRY:
         raise TransientSendError(
             message_id=message_id, attempt=result.attempt, reason=result.reason
@@ -89,6 +94,32 @@ def send_message(self, message_id: int, booked: bool = False) -> str:
     return result.outcome.value
 
 
+def _log_outcome(message_id: int, result: outbound.AttemptResult) -> None:
+    outcome = result.outcome
+    if outcome is Outcome.SENT:
+        logger.info("message %s sent (attempt %s)", message_id, result.attempt)
+    elif outcome is Outcome.DEFERRED:
+        logger.info("message %s paced: next try in %.1f s", message_id, result.wait)
+    elif outcome is Outcome.WAITING_DEVICE:
+        logger.info("message %s waits for its device to reconnect", message_id)
+    elif outcome is Outcome.RETRY:
+        logger.warning(
+            "message %s not taken by the gateway, retrying: %s", message_id, result.reason
+        )
+    elif outcome in (Outcome.FAILED, Outcome.UNCONFIRMED):
+        logger.warning("message %s %s: %s", message_id, outcome.value, result.reason)
+    else:
+        # Skipped (another run has it), or waiting for Redis (the service said so already).
+        logger.debug("message %s: %s", message_id, outcome.value)
+
+
 @shared_task(name="chats.sweep_stuck_messages")
 def sweep_stuck_messages() -> dict[str, int]:
-    return outbound.messages_sweep_stuck()
+    result = outbound.messages_sweep_stuck()
+    if any(result.values()):
+        logger.info(
+            "send sweep: %d unconfirmed, %d re-enqueued", result["unconfirmed"], result["requeued"]
+        )
+    else:
+        logger.debug("send sweep: nothing stuck")
+    return result

@@ -84,6 +84,8 @@ def test_a_worker_killed_mid_send_leaves_the_message_unconfirmed_and_sent_once(
                 "CELERY_VISIBILITY_TIMEOUT": "1",
                 "SEND_PACING_MAX_WAIT": "0.5",
                 "SEND_RETRY_BACKOFF_MAX": "0",
+                # A task that finds nothing to do is logged at DEBUG only.
+                "LOG_LEVEL": "DEBUG",
             }
         )
         second.wait_ready()
