@@ -28,7 +28,7 @@ THREAD_PAGE = 50
 TABS = ("mine", "queue", "resolved")
 TAB_LABELS = {"mine": _("Mine"), "queue": _("Queue"), "resolved": _("Resolved")}
 
-# PostgreSQL text-search configuration for message text (and its index, migration 0005).
+# PostgreSQL text-search configuration for message text (and its index, migration 0006).
 SEARCH_CONFIG = "simple"
 
 
@@ -159,7 +159,7 @@ def _messages_matching(query: str) -> QuerySet[Message]:
 
     On PostgreSQL, its full-text search: each word as a prefix ("band" finds "Bandung"), with
     the `simple` configuration (no stemming: the desk writes Indonesian and English, and
-    PostgreSQL has no Indonesian dictionary), served by the GIN index of migration 0005. On
+    PostgreSQL has no Indonesian dictionary), served by the GIN index of migration 0006. On
     SQLite, a plain case-insensitive substring test per word."""
     words = _search_words(query)
     if not words:
@@ -372,7 +372,8 @@ def transfer_targets_for_agent(*, agent: Agent) -> TransferTargets:
     division (its rotation picks the agent). Two queries and one Redis round trip; the
     transfer service, not this list, decides what is allowed."""
     colleagues = list(
-        Agent.objects.filter(division_id=agent.division_id, is_active=True)
+        Agent.objects.with_access()
+        .filter(division_id=agent.division_id)
         .exclude(pk=agent.pk)
         .annotate(
             open_chats=Count(

@@ -143,6 +143,6 @@ def test_the_database_full_text_search_is_used_where_there_is_one(desk):
         assert "to_tsvector('simple'" in sql and "@@" in sql
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'msg_text_search'")
-            assert cursor.fetchone() is not None, "migration 0005's index exists"
+            assert cursor.fetchone() is not None, "migration 0006's index exists"
     else:
         assert "like" in sql

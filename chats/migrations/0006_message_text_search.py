@@ -23,6 +23,6 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("chats", "0004_tools_labels")]
+    dependencies = [("chats", "0005_message_is_poll_vote")]
 
     operations = [migrations.RunPython(create_index, drop_index, elidable=False)]
