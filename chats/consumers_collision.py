@@ -18,7 +18,9 @@ import time
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 
-from . import live, realtime
+from realtime import publisher as realtime
+
+from . import live
 from .selectors import conversation_get_audience, conversation_get_for_agent
 from .services.collision import KINDS, collision_report
 

@@ -28,7 +28,8 @@ from typing import Literal
 import redis
 from django.conf import settings
 
-from .. import realtime
+from realtime import publisher as realtime
+
 from ..models import Conversation
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('devices_app', '0003_device_send_pace'),
+        ('devices_app', '0005_unparsed_webhooks'),
     ]
 
     operations = [
