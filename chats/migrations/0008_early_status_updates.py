@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chats', '0005_message_is_poll_vote'),
-        ('devices_app', '0006_connection_event_time'),
+        ('chats', '0007_message_collided_with'),
+        ('devices_app', '0007_connection_event_time'),
     ]
 
     operations = [

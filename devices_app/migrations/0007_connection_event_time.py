@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('devices_app', '0005_unparsed_webhooks'),
+        ('devices_app', '0006_sandbox_message_quote'),
     ]
 
     operations = [
