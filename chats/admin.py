@@ -38,7 +38,15 @@ class ConversationAdmin(admin.ModelAdmin):
     date_hierarchy = "opened_at"
     # Who holds a chat and its state change only through the services (locks, the assignment
     # log, live pushes): an edit here would leave the old agent's screen and the log behind.
-    readonly_fields = ["agent", "division", "status", "assigned_at", "resolved_at"]
+    readonly_fields = [
+        "agent",
+        "division",
+        "status",
+        "opened_at",
+        "assigned_at",
+        "first_response_at",
+        "resolved_at",
+    ]
 
 
 @admin.register(Message)

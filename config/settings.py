@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "templates_app",
     "rotation",
     "chats",
+    "supervision",
 ]
 
 MIDDLEWARE = [
