@@ -50,11 +50,12 @@ def _groups_for(scope, agent_divisions: dict[int, int]) -> list[str]:
 class SupervisorConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
-        scope, agents, devices = await database_sync_to_async(scope_reread)(user=user)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        scope, agents, devices = await database_sync_to_async(scope_reread)(user_id=user_id)
         if scope is None:
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
-        self.user = user
+        self.user_id = user_id
         self.board_scope, self.agent_divisions, self.device_divisions = scope, agents, devices
         self.language = chats_live.language_from_scope(self.scope)
         self.last_html = ""
@@ -89,7 +90,7 @@ class SupervisorConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(_debounce_seconds())
 
     async def render(self) -> None:
-        scope, agents, devices = await rendered(scope_reread)(user=self.user)
+        scope, agents, devices = await rendered(scope_reread)(user_id=self.user_id)
         if scope is None:
             await self.close(code=CLOSE_NOT_ALLOWED)
             return

@@ -5,6 +5,7 @@ root id `board`, so a push replaces the node the page has (htmx's ws extension s
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -23,8 +24,10 @@ def render_board(*, scope: Scope, language: str) -> str:
         return render_to_string(BOARD_PARTIAL, board_context(scope=scope))
 
 
-def scope_reread(*, user) -> tuple[Scope | None, dict[int, int], dict[int, int]]:
-    """The user's scope now, with the agents and devices it covers (the socket's filters)."""
+def scope_reread(*, user_id: int | None) -> tuple[Scope | None, dict[int, int], dict[int, int]]:
+    """The user's scope as the database has it now (staff status may have been taken away since
+    the socket opened), with the agents and devices it covers (the socket's event filters)."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     scope = supervisor_scope_for_user(user=user)
     if scope is None:
         return None, {}, {}

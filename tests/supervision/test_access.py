@@ -75,7 +75,8 @@ def test_other_divisions_are_404_on_every_path(desk):
     )
     client = client_for(desk.sales_supervisor)
     citra = desk.citra.agent.pk
-    assert client.get(reverse("supervision:conversation", args=[conversation.pk])).status_code == 404
+    page = reverse("supervision:conversation", args=[conversation.pk])
+    assert client.get(page).status_code == 404
     for name in ("agent_hand_back", "agent_away", "agent_end_sessions"):
         assert client.post(reverse(f"supervision:{name}", args=[citra])).status_code == 404
     for name in ("transfer", "take_over"):
@@ -84,7 +85,7 @@ def test_other_divisions_are_404_on_every_path(desk):
     listing = client.get(reverse("supervision:conversations")).content
     assert contact.name.encode() not in listing
     own = client_for(desk.support_supervisor)
-    assert own.get(reverse("supervision:conversation", args=[conversation.pk])).status_code == 200
+    assert own.get(page).status_code == 200
 
 
 def test_first_response_and_resolution_are_read_only_in_the_admin(desk):
