@@ -11,12 +11,17 @@ from django.utils import timezone, translation
 
 from .board import agent_ids_by_division, board_read, device_division_ids
 from .scope import Scope, supervisor_scope_for_user
+from .selectors import actions_for_scope
 
 BOARD_PARTIAL = "supervision/partials/board.html"
 
 
 def board_context(*, scope: Scope) -> dict:
-    return {"board": board_read(scope=scope), "scope": scope}
+    return {
+        "board": board_read(scope=scope),
+        "board_actions": actions_for_scope(scope=scope),
+        "scope": scope,
+    }
 
 
 def render_board(*, scope: Scope, language: str) -> str:

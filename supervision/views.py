@@ -33,7 +33,6 @@ def _board_answer(request):
 @supervisor_required
 def board(request):
     context = board_context(scope=request.scope)
-    context["actions"] = selectors.actions_for_scope(scope=request.scope)
     context["nav"] = "board"
     return render(request, "supervision/board.html", context)
 

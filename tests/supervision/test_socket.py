@@ -103,3 +103,4 @@ async def test_a_staff_user_who_loses_staff_status_is_closed_at_the_next_render(
     await sync_to_async(demote_and_nudge)()
     closed = await board.receive_output(timeout=5)
     assert closed["type"] == "websocket.close" and closed["code"] == 4403
+    await board.disconnect()
