@@ -100,3 +100,12 @@ def test_first_response_and_resolution_are_read_only_in_the_admin(desk):
     assert page.status_code == 200
     assert 'name="first_response_at' not in html
     assert 'name="resolved_at' not in html
+
+
+def test_the_board_and_reports_speak_indonesian(desk):
+    client = client_for(desk.superuser)
+    client.cookies["django_language"] = "id"
+    board = client.get(reverse("supervision:board")).content.decode()
+    assert "Antrean" in board and "Kembalikan semua" in board
+    reports = client.get(reverse("supervision:reports")).content.decode()
+    assert "Per divisi" in reports and "Jam tersibuk" in reports
