@@ -13,7 +13,6 @@ from .models import Agent, User
 from .services import (
     agent_create,
     agent_set_active,
-    agent_sockets_regroup,
     agent_token_regenerate,
 )
 from .timezones import time_zone_choices
@@ -84,11 +83,10 @@ class AgentAdmin(admin.ModelAdmin):
                 agent_set_active(agent=created.agent, active=False)
             return
         super().save_model(request, obj, form, change)
+        # The user's switch follows the agent's. Sockets are closed or regrouped by
+        # agents.access, which sees every save.
         if "is_active" in form.changed_data:
             agent_set_active(agent=obj, active=obj.is_active)
-        # Open sockets joined groups and read the zone at connect: reconnect them.
-        if {"division", "device", "time_zone"} & set(form.changed_data):
-            agent_sockets_regroup(agent=obj)
 
     def response_add(self, request, obj, post_url_continue=None):
         token = getattr(request, "sapa_new_token", None)

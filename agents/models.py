@@ -16,6 +16,31 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
 
+# The fields an open socket depends on (agents.access): a change of access (active, token) closes
+# the agent's sockets for good; a move (division, device, time zone) makes them reconnect.
+WATCHED_FIELDS = {"is_active", "token_hash", "division", "device", "time_zone"}
+
+
+class AgentQuerySet(models.QuerySet):
+    def with_access(self) -> AgentQuerySet:
+        """Agents who may work now: active, with an active user (the user admin's "Active"
+        box and the agent's own are both switches of access)."""
+        return self.filter(is_active=True, user__is_active=True)
+
+    def update(self, **kwargs) -> int:
+        # A queryset update sends no model signals: read the rows' access before and after, so
+        # that revoking access this way closes the sockets too (agents.access).
+        if not {k.removesuffix("_id") for k in kwargs} & WATCHED_FIELDS:
+            return super().update(**kwargs)
+        from .access import access_compare, access_read
+
+        ids = list(self.values_list("pk", flat=True))
+        before = access_read(agent_ids=ids)
+        count = super().update(**kwargs)
+        access_compare(before=before, after=access_read(agent_ids=ids))
+        return count
+
+
 class Agent(models.Model):
     """A person who answers chats. Belongs to exactly one division; logs in with a device."""
 
@@ -66,6 +91,8 @@ class Agent(models.Model):
         help_text=_("Dates and times in the workspace are shown in this zone."),
     )
 
+    objects = AgentQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("agent")
@@ -74,3 +101,8 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_access(self) -> bool:
+        """Active, with an active user: what `AgentQuerySet.with_access` selects."""
+        return self.is_active and self.user.is_active

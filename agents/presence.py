@@ -216,18 +216,36 @@ def presence_connect(*, agent_id: int, conn: str) -> str:
 
 
 @_redis_errors
-def presence_disconnect(*, agent_id: int, conn: str) -> None:
-    """A socket closed cleanly: its key lives on for the grace period, then expires.
+def presence_disconnect(*, agent_id: int, conn: str, grace: bool = True) -> None:
+    """A socket closed: its key lives on for the grace period, then expires.
 
     Going offline is published by `presence_sweep` once the grace period has passed without a
     reconnect, never here: a reload must not show the agent offline to the supervisors.
+    `grace=False` (the agent's access ended) drops the key at once and publishes the change.
     """
-    grace = settings.PRESENCE_GRACE_SECONDS
+    seconds = settings.PRESENCE_GRACE_SECONDS if grace else 0
     key = _conn_key(agent_id, conn)
-    if grace <= 0:
+    if seconds <= 0:
         _redis().delete(key)
+        if not grace:
+            _publish_if_changed(agent_id, presence_state(agent_id=agent_id))
     else:
-        _redis().pexpire(key, _ms(grace))
+        _redis().pexpire(key, _ms(seconds))
+
+
+@_redis_errors
+def presence_forget(*, agent_id: int) -> None:
+    """The agent's access ended: every connection of theirs ends now, without a grace period,
+    and the change is published. Their sockets are closing too (agents.services.agent_access_end);
+    the away switch is left as it is. Idempotent."""
+    client = _redis()
+    conns = client.smembers(_index_key(agent_id))
+    pipe = client.pipeline(transaction=True)
+    for conn in conns:
+        pipe.delete(_conn_key(agent_id, conn))
+    pipe.delete(_index_key(agent_id))
+    pipe.execute()
+    _publish_if_changed(agent_id, presence_state(agent_id=agent_id))
 
 
 @_redis_errors

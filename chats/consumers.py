@@ -17,6 +17,7 @@ from django.db import close_old_connections
 from redis import RedisError
 
 from agents import presence
+from agents.access import access_of, access_read, access_verdict
 from agents.selectors import agent_get_for_user
 from agents.timezones import agent_time_zone
 
@@ -63,6 +64,11 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
     joined: list[str]
 
     async def __call__(self, scope, receive, send) -> None:
+        # disconnect() alone does not end a connection's state: when the browser goes while a
+        # push is being sent, Uvicorn ends the application with ClientDisconnected from that
+        # send and swallows it, and `websocket.disconnect` is never dispatched. Whatever way
+        # the connection ends (that, a handler's error, cancellation), `finally` runs it once
+        # (docs/RELIABILITY.md, "Presence and revocation").
         try:
             await super().__call__(scope, receive, send)
         except (RedisError, OSError):
@@ -74,6 +80,11 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
             if (await receive())["type"] == "websocket.connect":
                 await send({"type": "websocket.accept"})
                 await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+        finally:
+            try:
+                await self.disconnect(1006)
+            except Exception:
+                logger.warning("socket cleanup failed", exc_info=True)
 
     async def join(self, groups: list[str]) -> None:
         self.joined = groups
@@ -81,8 +92,10 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code: int) -> None:
+        """Idempotent: runs on a clean close and again when the application ends."""
         # Groups added in connect() are not discarded by Channels itself.
-        for group in getattr(self, "joined", []):
+        groups, self.joined = getattr(self, "joined", []), []
+        for group in groups:
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def session_ended(self, event: dict) -> None:
@@ -114,7 +127,7 @@ class AgentConsumer(_GroupsConsumer):
             division_id=self.agent.division_id,
             device_id=self.agent.device_id,
             language=live.language_from_scope(self.scope),
-            # Read once: a change of zone closes the agent's sockets (agent_time_zone_set).
+            # Read once: a change of zone closes the agent's sockets (agents.access).
             time_zone=agent_time_zone(self.agent),
         )
         await self.join(
@@ -131,11 +144,18 @@ class AgentConsumer(_GroupsConsumer):
         await self.presence_stop()
         await super().disconnect(code)
 
+    async def session_ended(self, event: dict) -> None:
+        # Access ended (agents.access): presence ends now, not after the grace period.
+        await self.presence_stop(grace=False)
+        await super().session_ended(event)
+
     # --- Presence heartbeat and queue drain (rotation issue) -----------------------------------
     # Redis-only calls run off the shared sync thread (thread_sensitive=False): they touch no
     # ORM state and must not queue behind database work.
     async def presence_start(self) -> None:
         self.presence_conn = presence.new_connection_id()
+        # What this socket was granted; the heartbeat re-reads it (agents.access).
+        self.access = access_of(self.agent)
         try:
             await sync_to_async(presence.presence_connect, thread_sensitive=False)(
                 agent_id=self.agent.pk, conn=self.presence_conn
@@ -151,8 +171,16 @@ class AgentConsumer(_GroupsConsumer):
             logger.warning("queue drain on connect failed", exc_info=True)
 
     async def presence_heartbeat(self) -> None:
+        # Runs only as long as the consumer: presence_stop cancels it on every way out
+        # (_GroupsConsumer.__call__), so no key is refreshed for a socket that is gone.
+        loop = asyncio.get_running_loop()
+        recheck_at = loop.time() + settings.AGENT_ACCESS_RECHECK_SECONDS
         while True:
             await asyncio.sleep(settings.PRESENCE_HEARTBEAT_SECONDS)
+            if loop.time() >= recheck_at:
+                recheck_at = loop.time() + settings.AGENT_ACCESS_RECHECK_SECONDS
+                if await self.access_lost():
+                    return
             try:
                 await sync_to_async(presence.presence_heartbeat, thread_sensitive=False)(
                     agent_id=self.agent.pk, conn=self.presence_conn
@@ -162,16 +190,42 @@ class AgentConsumer(_GroupsConsumer):
                 # when we cannot vouch for them.
                 logger.warning("presence heartbeat failed", exc_info=True)
 
-    async def presence_stop(self) -> None:
+    async def access_lost(self) -> bool:
+        """The net under changes no signal reported (agents.access): re-read the agent's access
+        and close the socket when it ended (for good) or moved (to reconnect)."""
+        try:
+            now = await database_sync_to_async(access_read)(agent_ids=[self.agent.pk])
+        except Exception:
+            logger.warning("access recheck failed", exc_info=True)
+            return False
+        verdict = access_verdict(before=self.access, now=now.get(self.agent.pk))
+        if verdict == "kept":
+            return False
+        if verdict == "revoked":
+            await self.presence_end_now()
+            await self.close(code=CLOSE_SESSION_ENDED)
+        else:
+            await self.close(code=CLOSE_RESYNC)
+        return True
+
+    async def presence_end_now(self) -> None:
+        self.presence_task = None  # called from the heartbeat itself, which then returns
+        await self._presence_disconnect(grace=False)
+
+    async def presence_stop(self, *, grace: bool = True) -> None:
         task = getattr(self, "presence_task", None)
         if task is None:
             return
+        self.presence_task = None
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await self._presence_disconnect(grace=grace)
+
+    async def _presence_disconnect(self, *, grace: bool) -> None:
         try:
             await sync_to_async(presence.presence_disconnect, thread_sensitive=False)(
-                agent_id=self.agent.pk, conn=self.presence_conn
+                agent_id=self.agent.pk, conn=self.presence_conn, grace=grace
             )
         except Exception:
             logger.warning("presence disconnect failed", exc_info=True)

@@ -19,7 +19,7 @@ from django.utils.translation.trans_real import (
 )
 
 from devices_app.models import Device
-from rotation.models import AssignmentLog, LogNote
+from rotation.models import AssignmentLog, LogNote, SkipReason
 
 from .models import Message
 from .selectors import (
@@ -109,6 +109,11 @@ def _transferred_by(log: AssignmentLog) -> dict:
     cannot be told."""
     if LogNote.BY_STAFF in log.note.split(";"):
         return {"by_staff": True, "by_name": ""}
+    if log.trigger == AssignmentLog.Trigger.HAND_BACK:
+        # The rotation skipped the agent who handed it back, and logged their name.
+        for row in log.skipped:
+            if isinstance(row, dict) and row.get("reason") == SkipReason.HANDED_ON:
+                return {"by_staff": False, "by_name": str(row.get("name") or "")}
     return {"by_staff": False, "by_name": _transferring_agent_name(log)}
 
 
@@ -152,10 +157,14 @@ def _signal(viewer: Viewer, conversation, hint: str, message) -> str:
             return ""
         log = _latest_assignment(conversation.pk)
         seq = f"{conversation.pk}-{log.pk if log else 0}"
-        if log is not None and log.trigger == AssignmentLog.Trigger.TRANSFER:
+        moved = (AssignmentLog.Trigger.TRANSFER, AssignmentLog.Trigger.HAND_BACK)
+        if log is not None and log.trigger in moved:
+            # A hand back reaches its new agent through rotation: it is news about a chat
+            # someone else had, like a transfer, and says so.
             context = {
                 "kind": SIGNAL_TRANSFER,
                 "seq": f"transfer-{seq}",
+                "handed_back": log.trigger == AssignmentLog.Trigger.HAND_BACK,
                 **_transferred_by(log),
             }
         else:

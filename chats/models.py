@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from devices_app.phone import display_number
@@ -37,7 +38,12 @@ class Contact(models.Model):
 
     @property
     def display_address(self) -> str:
-        return self.address if self.is_group else display_number(self.address)
+        if self.is_group:
+            # A group id ("120363400812345678@g.us") means nothing to a reader; its last
+            # digits tell two unnamed groups apart.
+            digits = self.address.split("@")[0]
+            return gettext("WhatsApp group …%(tail)s") % {"tail": digits[-4:]}
+        return display_number(self.address)
 
 
 class Label(models.Model):
@@ -225,6 +231,9 @@ class Message(models.Model):
     poll_name = models.CharField(_("poll question"), max_length=255, blank=True)
     poll_choices = models.JSONField(_("poll choices"), default=list, blank=True)
     poll_multiple = models.BooleanField(_("several answers allowed"), default=False)
+    # A customer's vote (poll_name: the question, poll_choices: what they chose); poll_vote_for
+    # is the poll when Sapa sent it in this chat, else empty (a poll sent from the phone…).
+    is_poll_vote = models.BooleanField(_("poll vote"), default=False)
     poll_vote_for = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -307,7 +307,8 @@ def transfer_targets_for_agent(*, agent: Agent) -> TransferTargets:
     division (its rotation picks the agent). Two queries and one Redis round trip; the
     transfer service, not this list, decides what is allowed."""
     colleagues = list(
-        Agent.objects.filter(division_id=agent.division_id, is_active=True)
+        Agent.objects.with_access()
+        .filter(division_id=agent.division_id)
         .exclude(pk=agent.pk)
         .annotate(
             open_chats=Count(

@@ -229,6 +229,7 @@ def _new_chat_context(request, **extra) -> dict:
     return {
         "agent": request.agent,
         "number": "",
+        "name": "",
         "text": "",
         "max_length": MAX_TEXT_LENGTH,
         **extra,
@@ -248,14 +249,17 @@ def new_chat(request):
         return render(request, NEW_CHAT_DIALOG, context)
 
     number, text = request.POST.get("number", ""), request.POST.get("text", "")
+    name = request.POST.get("name", "")
     try:
-        conversation = conversation_start(agent=request.agent, number=number, text=text)
+        conversation = conversation_start(agent=request.agent, number=number, text=text, name=name)
     except ValidationError as error:
         context = _new_chat_context(
             request,
             number=number,
+            name=name,
             text=text,
             error_on_number=getattr(error, "code", "") in NUMBER_ERRORS,
+            error_on_name=getattr(error, "code", "") == "invalid_name",
         )
         return _form_refused(
             request, NEW_CHAT_DIALOG, context, _first_error(error), "#new-chat-form"

@@ -29,6 +29,7 @@ class SkippedMember:
 class Explanation:
     """An AssignmentLog row in words, for the admin now and the chat's "why this agent" later."""
 
+    headline: str  # what happened: the trigger, or "Started by the agent"
     chosen: str
     candidates: list[str]
     skipped: list[SkippedMember]
@@ -50,7 +51,14 @@ def assignment_log_explain(*, log: AssignmentLog) -> Explanation:
     else:
         chosen = str(_("nobody (queued)") if log.conversation_id else _("nobody"))
     rows = [row for row in log.skipped if isinstance(row, dict)]
+    codes = [code for code in log.note.split(";") if code]
+    headline = str(log.get_trigger_display())
+    if LogNote.STARTED_BY_AGENT in codes and LogNote.FROM_QUEUE not in codes:
+        # TAKE is logged, but nothing was taken: the agent opened the chat with "New chat".
+        headline = str(_("Started by the agent"))
+        codes.remove(LogNote.STARTED_BY_AGENT)
     return Explanation(
+        headline=headline,
         chosen=chosen,
         candidates=[
             str(row.get("name") or row.get("id")) for row in log.candidates if isinstance(row, dict)
@@ -64,5 +72,5 @@ def assignment_log_explain(*, log: AssignmentLog) -> Explanation:
             )
             for row in rows
         ],
-        notes=[str(notes.get(code, code)) for code in log.note.split(";") if code],
+        notes=[str(notes.get(code, code)) for code in codes],
     )

@@ -65,7 +65,7 @@ def _pool_read(division: Division) -> _Pool:
     # Outside the lock on purpose: membership and presence are not what the lock protects (an
     # agent deactivated a moment later could as well be deactivated a moment after our commit),
     # and reading them here keeps the Redis round trips out of the critical section.
-    agents = {a.pk: a for a in Agent.objects.filter(division=division, is_active=True)}
+    agents = {a.pk: a for a in Agent.objects.with_access().filter(division=division)}
     presence: dict[int, str] | None = {}
     if agents:
         try:

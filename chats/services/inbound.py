@@ -69,7 +69,12 @@ def _preview(message: Message) -> str:
     """Customer words only: the list renders a translated label for the rest (a location…)."""
     if message.text:
         return message.text[:160]
-    if message.poll_vote_for_id or message.poll_choices and not message.poll_name:
+    if (
+        message.is_poll_vote
+        or message.poll_vote_for_id
+        or message.poll_choices
+        and not message.poll_name
+    ):
         return ", ".join(message.poll_choices)[:160]
     return (message.poll_name or message.attachment_name)[:160]
 
@@ -217,6 +222,7 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
         location_lng=event.location[1] if event.location else None,
         poll_name=event.poll_name,
         poll_choices=list(event.poll_choices),
+        is_poll_vote=event.is_poll_vote,
         is_forwarded=event.is_forwarded,
         gateway_inbox_id=event.inbox_id,
         dedupe_key=_stored_key(key),
@@ -228,6 +234,7 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
         # A vote names the poll it answers; Fonnte does not say whether a body is a poll or a
         # vote, so one that matches a poll Sapa sent to this chat is a vote on it.
         message.poll_vote_for = _find_poll(conversation=conversation, poll_name=event.poll_name)
+        message.is_poll_vote = message.is_poll_vote or message.poll_vote_for is not None
     try:
         with transaction.atomic():
             message.save()

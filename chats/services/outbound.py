@@ -23,7 +23,7 @@ import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import redis
@@ -42,6 +42,7 @@ from devices_app.gateways import fonnte_send
 from devices_app.gateways.fonnte_send import FonnteClient, SendResult
 from devices_app.models import Device
 from devices_app.pacing import device_pacing, device_send_slot
+from templates_app.coordinates import decimal_from_text
 
 from .. import realtime
 from ..media import outgoing_attachment_validate, outgoing_file_signed_url
@@ -334,15 +335,9 @@ def location_clean(*, latitude, longitude) -> tuple[Decimal, Decimal]:
         ("latitude", latitude, 90, _("The latitude must be a number from -90 to 90.")),
         ("longitude", longitude, 180, _("The longitude must be a number from -180 to 180.")),
     ):
-        try:
-            typed = str(value).strip()
-            if "," in typed and "." not in typed:
-                # A decimal comma, as Indonesian agents write numbers ("-6,2088").
-                typed = typed.replace(",", ".", 1)
-            number = Decimal(typed)
-        except (InvalidOperation, ValueError):
-            number = None
-        if number is None or not number.is_finite() or not -limit <= number <= limit:
+        # A decimal comma too, as Indonesian agents write numbers ("-6,2088").
+        number = decimal_from_text(value)
+        if number is None or not -limit <= number <= limit:
             errors[field] = ValidationError(message, code="invalid_location")
             continue
         values.append(number.quantize(Decimal("0.000001")))

@@ -16,6 +16,8 @@ from .. import realtime
 from ..models import Contact, Conversation
 from .outbound import message_reply_create, reply_text_clean
 
+CONTACT_NAME_MAX_LENGTH = 120  # Contact.name
+
 
 def _contact_get_or_create(*, device_id: int, address: str) -> Contact:
     try:
@@ -27,9 +29,21 @@ def _contact_get_or_create(*, device_id: int, address: str) -> Contact:
     return contact
 
 
-def _log_started(*, conversation: Conversation, agent: Agent) -> None:
+def _contact_name_clean(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if len(name) > CONTACT_NAME_MAX_LENGTH or any(ord(char) < 32 for char in name):
+        raise ValidationError(
+            _("The name must be at most %(max)d characters of text.")
+            % {"max": CONTACT_NAME_MAX_LENGTH},
+            code="invalid_name",
+        )
+    return name
+
+
+def _log_started(*, conversation: Conversation, agent: Agent, from_queue: bool) -> None:
     # No rotation turn is used: the agent chose the chat. TAKE is the closest trigger; the
-    # note says it was started (or taken up) from "New chat".
+    # notes say it was started from "New chat", and whether it was taken up from the queue
+    # (rotation.selectors.assignment_log_explain words the two differently).
     rotation_log(
         pool=division_pool(agent.division_id),
         mode=agent.division.rotation_mode,
@@ -43,12 +57,14 @@ def _log_started(*, conversation: Conversation, agent: Agent) -> None:
         candidates=[Member(id=agent.pk, label=agent.name)],
         member_id=agent.pk,
         conversation=conversation,
-        notes=[LogNote.STARTED_BY_AGENT],
+        notes=[LogNote.STARTED_BY_AGENT] + ([LogNote.FROM_QUEUE] if from_queue else []),
     )
 
 
 @transaction.atomic
-def conversation_start(*, agent: Agent, number: str, text: str | None = None) -> Conversation:
+def conversation_start(
+    *, agent: Agent, number: str, text: str | None = None, name: str = ""
+) -> Conversation:
     """Open a chat with `number` on the agent's own device, optionally sending `text` first.
 
     `number` may be local (0812…) or international (+62 812…, 62812…); it is normalized with
@@ -60,7 +76,9 @@ def conversation_start(*, agent: Agent, number: str, text: str | None = None) ->
       `in_use`, naming who has it): two agents must not write to one customer at once;
     - otherwise a new episode opens, assigned to the agent (`open`), division = the agent's.
     Both of the last two write an AssignmentLog row (trigger TAKE, note `started_by_agent`).
-    `text` goes out through the normal send path (`message_reply_create`).
+    `text` goes out through the normal send path (`message_reply_create`). `name` (optional,
+    up to 120 characters) names the contact, so the list shows it until the customer's own
+    WhatsApp name arrives with their first message.
 
     Permission: an active agent. Errors (inactive agent, invalid number, the device's own
     number, text too long, chat in use) raise ValidationError and change nothing. Locks the
@@ -84,6 +102,7 @@ def conversation_start(*, agent: Agent, number: str, text: str | None = None) ->
             code="invalid_number",
         ) from exc
     text = reply_text_clean(text, required=False)
+    name = _contact_name_clean(name)
     agent = Agent.objects.select_related("device", "division").get(pk=agent.pk)
     device = agent.device
     if address == device.number:
@@ -91,6 +110,9 @@ def conversation_start(*, agent: Agent, number: str, text: str | None = None) ->
 
     contact = _contact_get_or_create(device_id=device.pk, address=address)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if name and name != contact.name and not contact.is_group:
+        contact.name = name
+        contact.save(update_fields=["name"])
     conversation = (
         Conversation.objects.select_for_update()
         .exclude(status=Conversation.Status.RESOLVED)
@@ -116,7 +138,7 @@ def conversation_start(*, agent: Agent, number: str, text: str | None = None) ->
         conversation.status = Conversation.Status.OPEN
         conversation.assigned_at = timezone.now()
         conversation.save(update_fields=["agent", "status", "assigned_at"])
-        _log_started(conversation=conversation, agent=agent)
+        _log_started(conversation=conversation, agent=agent, from_queue=True)
         taken: realtime.ConversationTaken = {
             "type": "conversation.taken",
             "conversation_id": conversation.pk,
@@ -135,7 +157,7 @@ def conversation_start(*, agent: Agent, number: str, text: str | None = None) ->
             status=Conversation.Status.OPEN,
             assigned_at=now,
         )
-        _log_started(conversation=conversation, agent=agent)
+        _log_started(conversation=conversation, agent=agent, from_queue=False)
 
     realtime.conversation_updated_on_commit(
         conversation_id=conversation.pk, agent_id=agent.pk, division_id=conversation.division_id

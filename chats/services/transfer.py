@@ -3,9 +3,10 @@ rotation) and hand back (to the rotation of the same division).
 
 The old agent's page drops the chat at once (`conversation.removed`: their consumer re-checks
 visibility and removes the row and the open thread); the new agent gets `conversation.assigned`
-(a new-chat notification). Every move writes one AssignmentLog row, trigger TRANSFER or
-HAND_BACK. The conversation stays on its device: replies leave through the number the customer
-wrote to, whoever answers.
+(a transfer notification, naming who handed it over; a hand back's says so too), and the chat
+is unread to them (at least one unread: their list marks it). Every move writes one
+AssignmentLog row, trigger TRANSFER or HAND_BACK. The conversation stays on its device: replies
+leave through the number the customer wrote to, whoever answers.
 
 Locks: the conversation row first (so a reply, note or resolve committing at the same moment
 waits and then sees the new owner), then, for a move through rotation, the division's pool lock
@@ -44,6 +45,14 @@ def _cycle_of(division_id: int) -> int:
         .values_list("cycle", flat=True)
         .first()
     ) or 0
+
+
+def _mark_unread_for_new_holder(*, conversation: Conversation, old_agent_id: int | None) -> None:
+    """A chat that reaches a new agent is unread to them, whatever its previous holder had read:
+    at least one unread, so their list marks the row (and shows a count) until they open it."""
+    if conversation.agent_id is None or conversation.agent_id == old_agent_id:
+        return
+    Conversation.objects.filter(pk=conversation.pk, unread_count=0).update(unread_count=1)
 
 
 def _announce_move(
@@ -94,8 +103,8 @@ def _transfer(
 
     old_agent_id, old_division_id = conversation.agent_id, conversation.division_id
     if to_agent is not None:
-        to_agent = Agent.objects.select_related("division").get(pk=to_agent.pk)
-        if not to_agent.is_active:
+        to_agent = Agent.objects.select_related("division", "user").get(pk=to_agent.pk)
+        if not to_agent.has_access:
             raise ValidationError(_("That agent is not active."), code="agent_inactive")
         if to_agent.pk == old_agent_id:
             raise ValidationError(
@@ -140,6 +149,8 @@ def _transfer(
         )
         conversation.refresh_from_db(fields=["agent", "status", "assigned_at"])
 
+    # Before the pushes go out (on commit): the recipient's row renders marked.
+    _mark_unread_for_new_holder(conversation=conversation, old_agent_id=old_agent_id)
     _announce_move(
         conversation=conversation, old_agent_id=old_agent_id, old_division_id=old_division_id
     )
@@ -252,6 +263,7 @@ def conversation_hand_back(*, conversation: Conversation, by_agent: Agent) -> Ag
         conversation=conversation, trigger=Trigger.HAND_BACK, exclude_agent_ids=[by_agent.pk]
     )
     conversation.refresh_from_db(fields=["agent", "status", "assigned_at"])
+    _mark_unread_for_new_holder(conversation=conversation, old_agent_id=by_agent.pk)
     _announce_move(
         conversation=conversation, old_agent_id=by_agent.pk, old_division_id=old_division_id
     )

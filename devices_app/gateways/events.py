@@ -30,6 +30,9 @@ class IncomingMessage:
     location: tuple[Decimal, Decimal] | None = None
     poll_name: str = ""
     poll_choices: tuple[str, ...] = ()
+    # A vote on a poll (`poll_name` is the poll's question, `poll_choices` the answer), not a
+    # poll the customer created.
+    is_poll_vote: bool = False
     is_forwarded: bool = False
     is_self: bool = False  # typed on the business phone itself (Fonnte "quick")
     raw: dict[str, Any] = field(default_factory=dict)

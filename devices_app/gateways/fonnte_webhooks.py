@@ -163,6 +163,8 @@ def parse_incoming(body: dict[str, Any]) -> IncomingMessage:
     if is_group and member:
         author, _ = _address(member)
     inbox_id = _int_or_none(data.get("inboxid"))
+    kind = _text(data.get("type")).lower()[:32] or "text"
+    poll_name = _text(data.get("pollname"))[:255]
     return IncomingMessage(
         sender=sender,
         text=_text(data.get("message")) or _text(data.get("pesan")),
@@ -171,13 +173,16 @@ def parse_incoming(body: dict[str, Any]) -> IncomingMessage:
         author=author,
         inbox_id=inbox_id if inbox_id and inbox_id > 0 else None,
         timestamp=_timestamp(data.get("timestamp")),
-        kind=_text(data.get("type")).lower()[:32] or "text",
+        kind=kind,
         attachment_url=_text(data.get("url"))[:1000],
         attachment_name=_text(data.get("filename"))[:255],
         attachment_extension=_text(data.get("extension")).lstrip(".").lower()[:16],
         location=_location(data.get("location")),
-        poll_name=_text(data.get("pollname"))[:255],
+        poll_name=poll_name,
         poll_choices=_choices(data.get("choices")),
+        # Fonnte sends a poll as type "poll"; a vote names the poll it answers under another
+        # type (a text), with the chosen options as `choices`.
+        is_poll_vote=bool(poll_name) and kind != "poll",
         is_forwarded=_bool(data.get("isforwarded")),
         is_self=_bool(data.get("quick")),
         raw=body,

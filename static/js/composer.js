@@ -494,15 +494,28 @@
     });
   });
 
+  // A "latitude, longitude" pair as maps copy it: "-6.175392, 106.827153", "-6.1,106.8", or
+  // with decimal commas "-6,175392; 106,827153". A lone comma between digits ("-6,2088") is a
+  // decimal comma, never a pair: that is how Indonesian agents write one number.
+  var NUMBER = "([-+]?\\d+(?:[.,]\\d+)?)";
+  var PAIR_SPACED = new RegExp("^\\s*" + NUMBER + "\\s*(?:[;\\s]|,\\s)\\s*" + NUMBER + "\\s*$");
+  var PAIR_DOTTED = /^\s*([-+]?\d+\.\d+),([-+]?\d+\.\d+)\s*$/;
+  function coordinatePair(text) {
+    var pair = PAIR_DOTTED.exec(text) || PAIR_SPACED.exec(text);
+    return pair ? [pair[1], pair[2]] : null;
+  }
+
   document.addEventListener("input", function (event) {
     var input = event.target;
     if (!input.matches || !input.matches("[data-location-lat], [data-location-lng]")) return;
     var panel = input.form;
-    // "-6.175392, 106.827153" pasted from a map goes into both fields.
-    var pair = /^\s*([-+]?\d+(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d+(?:\.\d+)?)\s*$/.exec(input.value);
+    // Only what arrives at once (a paste, a drop, autofill) may be a pair: typed key by key,
+    // "-6,2" is on its way to "-6,2088", not a pair.
+    var atOnce = event.inputType !== "insertText" || (event.data || "").length > 1;
+    var pair = atOnce ? coordinatePair(input.value) : null;
     if (pair) {
-      panel.querySelector("[data-location-lat]").value = pair[1];
-      panel.querySelector("[data-location-lng]").value = pair[2];
+      panel.querySelector("[data-location-lat]").value = pair[0];
+      panel.querySelector("[data-location-lng]").value = pair[1];
     }
     updateMapLink(panel);
   });

@@ -176,6 +176,11 @@ async def test_the_socket_heartbeat_keeps_the_agent_online_and_a_close_lets_them
     cookie = await database_sync_to_async(login_cookie)(agent_with_token)
     socket = await open_socket(cookie)
     state = database_sync_to_async(presence_state)
+    # The consumer opens its presence just after accepting the socket: wait for it.
+    for _ in range(200):
+        if await state(agent_id=agent.pk) == "online":
+            break
+        await asyncio.sleep(0.05)
     assert await state(agent_id=agent.pk) == "online"
     # Several TTLs later the heartbeat task has kept the key alive.
     await asyncio.sleep(short_presence.PRESENCE_TTL_SECONDS * 2)
