@@ -117,6 +117,13 @@ def test_board_follows_the_desk_live(stack, desk, artifacts):
         assert board.evaluate("window.sapaSamePage") is True  # all of it without a reload
         board.screenshot(path=str(artifacts / "supervision-board.png"), full_page=True)
 
+        # The queued chat, read-only: its history and why nobody got it.
+        board.locator(f"#division-{device.division_id} a").click()
+        board.get_by_role("link", name="Rama").first.click()
+        expect(board.locator(".history")).to_contain_text("Halo")
+        expect(board.locator(".rotation-log")).to_contain_text("Ani: away")
+        board.screenshot(path=str(artifacts / "supervision-conversation.png"), full_page=True)
+
         board.goto(stack.base_url + "/supervision/reports")
         expect(board.locator("#table-divisions")).to_contain_text("Sales")
         # Chart.js drew both charts (the vendored file loaded under the CSP).
