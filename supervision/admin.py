@@ -9,7 +9,6 @@ from .models import SupervisorAction, SupervisorScope
 class SupervisorScopeAdmin(admin.ModelAdmin):
     list_display = ["user", "all_divisions", "time_zone"]
     filter_horizontal = ["divisions"]
-    autocomplete_fields: list[str] = []
 
 
 @admin.register(SupervisorAction)

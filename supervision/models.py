@@ -1,4 +1,4 @@
-"""Who supervises what, and what supervisors did (docs/ARCHITECTURE.md, "Supervision").
+"""Who supervises what, and what supervisors did (README, "What supervisors get").
 
 A staff user without a `SupervisorScope` row, or with `all_divisions` on, supervises every
 division (DESIGN: "staff see everything"); a row with `all_divisions` off limits them to the

@@ -109,3 +109,25 @@ def test_the_board_and_reports_speak_indonesian(desk):
     assert "Antrean" in board and "Kembalikan semua" in board
     reports = client.get(reverse("supervision:reports")).content.decode()
     assert "Per divisi" in reports and "Jam tersibuk" in reports
+
+
+def test_choosing_a_time_zone_keeps_the_access_and_refuses_unknown_zones(desk):
+    from supervision.models import SupervisorScope
+
+    lead = StaffFactory()
+    client = client_for(lead)
+    url = reverse("supervision:time_zone")
+    response = client.post(url, {"time_zone": "Asia/Makassar", "next": "/supervision/reports"})
+    assert response["Location"] == "/supervision/reports"
+    row = SupervisorScope.objects.get(user=lead)
+    assert (row.time_zone, row.all_divisions) == ("Asia/Makassar", True)
+    assert (
+        'value="Asia/Makassar" selected'
+        in client.get(reverse("supervision:board")).content.decode()
+    )
+    client.post(url, {"time_zone": "Europe/Atlantis", "next": "https://evil.example/"})
+    assert SupervisorScope.objects.get(user=lead).time_zone == "Asia/Makassar"
+    limited = client_for(desk.sales_supervisor)
+    limited.post(url, {"time_zone": "UTC"})
+    row = SupervisorScope.objects.get(user=desk.sales_supervisor)
+    assert (row.time_zone, row.all_divisions) == ("UTC", False)
