@@ -37,7 +37,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from chats import realtime
+from realtime import publisher as realtime
 
 logger = logging.getLogger(__name__)
 

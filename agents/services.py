@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from chats import realtime
+from realtime import publisher as realtime
 
 from .models import Agent, User
 from .presence import PresenceUnavailable, presence_forget

@@ -119,7 +119,7 @@ def run(args) -> dict:
     from chats import live
     from chats.models import Message
     from chats.services.inbound import message_receive
-    from devices_app.gateways import fonnte_webhooks as fonnte
+    from devices_app.gateways.fonnte import webhooks as fonnte
     from devices_app.models import Device
     from divisions.models import Division
 

@@ -20,8 +20,9 @@ from agents import presence
 from agents.access import access_of, access_read, access_verdict
 from agents.selectors import agent_get_for_user
 from agents.timezones import agent_time_zone
+from realtime import publisher as realtime
 
-from . import live, realtime
+from . import live
 from .services.assignment import queue_drain
 
 logger = logging.getLogger(__name__)

@@ -42,20 +42,14 @@ from django.utils.translation import gettext as _
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
+    from devices_app.gateways.base import Capabilities
+
     from .models import Message
 
 # Raster types a browser shows without running code: previewed inline (the attachment view
 # serves them inline only when their bytes prove it).
 PREVIEW_IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
 
-# Fonnte's supported attachment extensions (PROTOCOLS.md §2.3).
-FONNTE_IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg"})
-FONNTE_EXTENSIONS = FONNTE_IMAGE_EXTENSIONS | {
-    "xlsx", "xls", "pdf", "doc", "docx", "ppt", "pptx", "csv", "mp4", "avi", "mp3",
-}  # fmt: skip
-# "file size must under 4MB": read as decimal megabytes, the strict reading, so a file we accept
-# is never refused by the gateway.
-FONNTE_UPLOAD_MAX_BYTES = 4 * 1000 * 1000
 
 OUTGOING_PREFIX = "outgoing/"
 # Storage names that may be handed to the gateway through a signed link: agent uploads and the
@@ -179,36 +173,54 @@ def url_check_fetchable(url: str, *, allow_private: bool | None = None) -> None:
 # --- Outgoing uploads: validation -------------------------------------------------------------
 
 
-def outgoing_attachment_validate(
-    *, uploaded_file: UploadedFile | None = None, url: str | None = None
-) -> str:
-    """Check an attachment an agent wants to send against Fonnte's limits (PROTOCOLS.md §2).
+def attachment_limits(limits: Capabilities | None = None) -> Capabilities:
+    """The gateway limits an attachment is checked against: the device's gateway's when known,
+    else those every file-sending gateway accepts (docs/ARCHITECTURE.md "Capabilities")."""
+    if limits is not None:
+        return limits
+    from devices_app.gateways import registry
 
-    Exactly one of `uploaded_file` / `url`. An upload must be at most 4 MB with a supported
-    extension (an image extension must hold an image); a URL must be http(s), not point to a
-    private network, and, when its path has an extension, a supported one.
-    Returns the file name to show the recipient. Raises ValidationError with a clear message.
+    return registry.common_limits()
+
+
+def outgoing_attachment_validate(
+    *,
+    uploaded_file: UploadedFile | None = None,
+    url: str | None = None,
+    limits: Capabilities | None = None,
+) -> str:
+    """Check an attachment an agent wants to send against the gateway's limits (`limits`, a
+    gateway's capabilities; by default those every file-sending gateway accepts).
+
+    Exactly one of `uploaded_file` / `url`. An upload must be at most the gateway's upload size
+    (Fonnte: 4 MB) with a supported extension (an image extension must hold an image); a URL
+    must be http(s), not point to a private network, and, when its path has an extension, a
+    supported one. Returns the file name to show the recipient. Raises ValidationError with a
+    clear message.
     """
     if (uploaded_file is None) == (not url):
         raise ValidationError(_("Attach either a file or a link, not both."), code="one_source")
-    allowed = ", ".join(sorted(FONNTE_EXTENSIONS))
+    limits = attachment_limits(limits)
+    allowed = ", ".join(sorted(limits.file_extensions))
     if uploaded_file is not None:
         name = display_file_name(uploaded_file.name or "")
         ext = extension_of(name)
-        if ext not in FONNTE_EXTENSIONS:
+        if ext not in limits.file_extensions:
             raise ValidationError(
                 _("WhatsApp gateways accept only these file types: %(allowed)s.")
                 % {"allowed": allowed},
                 code="extension",
             )
-        if uploaded_file.size is None or uploaded_file.size > FONNTE_UPLOAD_MAX_BYTES:
+        if uploaded_file.size is None or uploaded_file.size > limits.max_upload_bytes:
             raise ValidationError(
-                _("The file is larger than 4 MB, the gateway's limit for uploads."),
+                _("The file is larger than %(size)s, the gateway's limit for uploads.")
+                # Decimal megabytes, as the gateway counts them ("file size must under 4MB").
+                % {"size": f"{limits.max_upload_bytes / 1_000_000:g} MB"},
                 code="too_large",
             )
         if uploaded_file.size == 0:
             raise ValidationError(_("The file is empty."), code="empty")
-        if ext in FONNTE_IMAGE_EXTENSIONS:
+        if ext in limits.image_extensions:
             uploaded_file.seek(0)
             head = uploaded_file.read(SNIFF_BYTES)
             uploaded_file.seek(0)
@@ -237,7 +249,7 @@ def outgoing_attachment_validate(
         ) from exc
     name = display_file_name(unquote(posixpath.basename(urlsplit(url).path)))
     ext = extension_of(name)
-    if ext and ext not in FONNTE_EXTENSIONS:
+    if ext and ext not in limits.file_extensions:
         raise ValidationError(
             _("WhatsApp gateways accept only these file types: %(allowed)s.")
             % {"allowed": allowed},

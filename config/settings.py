@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import warnings
 from datetime import timedelta
@@ -326,7 +328,38 @@ CELERY_BEAT_SCHEDULE["chats.media-retention"] = {
 }
 
 # --- Gateways ---------------------------------------------------------------------------------
+# Gateway credentials are encrypted at rest (devices_app/crypto.py) with these Fernet keys,
+# newest first; the older ones only decrypt. Required when DJANGO_DEBUG is off: a key derived
+# from the secret key would be lost with it.
+GATEWAY_CREDENTIALS_KEYS = env.list("GATEWAY_CREDENTIALS_KEYS", default=[])
+if not GATEWAY_CREDENTIALS_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "GATEWAY_CREDENTIALS_KEYS must be set when DJANGO_DEBUG is off (see the README)."
+        )
+    # Development only: derived from the secret key (devices_app.crypto.key_from_secret).
+    GATEWAY_CREDENTIALS_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"sapa-gateway-credentials:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
+# The device console re-reads a gateway's (rate-limited) profile at most this often (seconds).
+GATEWAY_PROFILE_MAX_AGE = env.float("GATEWAY_PROFILE_MAX_AGE", default=60.0)
+# The console's QR image is fetched again this often (seconds) until the device is connected.
+GATEWAY_QR_REFRESH_SECONDS = env.int("GATEWAY_QR_REFRESH_SECONDS", default=15)
+# ... at most this many times (20 × 15 s = 5 minutes), then it waits for a person to press again.
+GATEWAY_QR_MAX_RENEWALS = env.int("GATEWAY_QR_MAX_RENEWALS", default=20)
 FONNTE_API_URL = env.str("FONNTE_API_URL", default="https://api.fonnte.com").rstrip("/")
+# ApiWago is self-hosted: one server (its address and APIKEY) serves every session token.
+APIWAGO_API_URL = env.str("APIWAGO_API_URL", default="").rstrip("/")
+APIWAGO_API_KEY = env.str("APIWAGO_API_KEY", default="")
+# Sessions Sapa starts reject incoming calls (a chat desk cannot take them), with this message.
+APIWAGO_REJECT_CALLS = env.bool("APIWAGO_REJECT_CALLS", default=True)
+APIWAGO_REJECT_MESSAGE = env.str("APIWAGO_REJECT_MESSAGE", default="")
+WONOTIFY_API_URL = env.str("WONOTIFY_API_URL", default="https://wonotify.com/api").rstrip("/")
+# Webhook bodies Sapa could not read are kept for staff (devices_app.UnparsedWebhook), this
+# many per device at most.
+UNPARSED_WEBHOOKS_KEPT = env.int("UNPARSED_WEBHOOKS_KEPT", default=500)
 # Every gateway call is bounded by these (seconds): the threads pool ignores Celery time limits.
 GATEWAY_CONNECT_TIMEOUT = env.float("GATEWAY_CONNECT_TIMEOUT", default=5.0)
 GATEWAY_READ_TIMEOUT = env.float("GATEWAY_READ_TIMEOUT", default=20.0)

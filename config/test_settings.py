@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-not-secret")
+# A fixed Fernet key for tests only (also passed to the processes browser tests start).
+os.environ.setdefault("GATEWAY_CREDENTIALS_KEYS", "dGVzdHMtb25seS1ub3Qtc2VjcmV0LWZlcm5ldC1rZXk=")
 
 from .settings import *  # noqa: E402, F403
 from .settings import STORAGES  # noqa: E402

@@ -6,7 +6,9 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import Device
+from .console.admin import DeviceConsoleAdminMixin
+from .console.services import gateway_token_refusal
+from .models import Device, UnparsedWebhook
 from .pacing import default_pacing
 from .phone import InvalidNumber, normalize_number
 from .services import device_webhook_key_rotate
@@ -70,14 +72,35 @@ class DeviceForm(forms.ModelForm):
             ) from exc
 
     def clean_gateway_token(self) -> str:
-        token = self.cleaned_data.get("gateway_token", "")
+        token = self.cleaned_data.get("gateway_token", "").strip()
         if not token and self.instance.pk:
             return self.instance.gateway_token
         return token
 
+    def clean(self):
+        cleaned = super().clean()
+        # A new or changed token (or gateway, or number) is checked with the gateway before it
+        # is saved: a wrong one is refused now, in the gateway's words, not when a reply fails.
+        # (The instance still holds the stored values here: the form updates it after clean.)
+        before = self.instance
+        changed = not before.pk or any(
+            cleaned.get(name) != getattr(before, name)
+            for name in ("gateway_token", "gateway", "number")
+        )
+        if not self.errors and changed:
+            refusal = gateway_token_refusal(
+                gateway=cleaned.get("gateway", ""),
+                token=cleaned.get("gateway_token", ""),
+                number=cleaned.get("number", ""),
+                name=cleaned.get("name", ""),
+            )
+            if refusal:
+                self.add_error("gateway_token", refusal)
+        return cleaned
+
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(DeviceConsoleAdminMixin, admin.ModelAdmin):
     form = DeviceForm
     list_display = [
         "name",
@@ -145,3 +168,36 @@ class DeviceAdmin(admin.ModelAdmin):
         messages.success(
             request, _("New webhook keys issued. Update the URLs in each gateway's settings.")
         )
+
+
+@admin.register(UnparsedWebhook)
+class UnparsedWebhookAdmin(admin.ModelAdmin):
+    """Webhook bodies Sapa could not read (devices_app.services.unparsed_webhook_keep): staff
+    read them to see what a gateway really sends; nothing here can be edited."""
+
+    list_display = ["received_at", "device", "gateway", "kind", "reason", "body_size"]
+    list_filter = ["gateway", "kind", "device"]
+    search_fields = ["reason", "body"]
+    list_select_related = ["device"]
+    date_hierarchy = "received_at"
+    fields = [
+        "received_at",
+        "device",
+        "gateway",
+        "kind",
+        "content_type",
+        "reason",
+        "body_size",
+        "body_display",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("Body"))
+    def body_display(self, obj: UnparsedWebhook) -> str:
+        return format_html('<pre class="unparsed-webhook-body">{}</pre>', obj.body)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .crypto import EncryptedTextField
 from .pacing import device_pacing
 from .phone import display_number
 
@@ -38,9 +39,13 @@ class Device(models.Model):
     )
     name = models.CharField(_("display name"), max_length=80)
     gateway = models.CharField(_("gateway"), max_length=16, choices=Gateway, default=Gateway.FONNTE)
-    gateway_token = models.CharField(_("gateway token"), max_length=255, blank=True)
+    # Encrypted at rest; never shown back in full (masked_gateway_token).
+    gateway_token = EncryptedTextField(_("gateway token"), blank=True)
     gateway_instance = models.CharField(
-        _("gateway instance id"), max_length=120, blank=True, help_text=_("ApiWago only.")
+        _("gateway instance id"),
+        max_length=120,
+        blank=True,
+        help_text=_("wonotify only: the instance id of the WhatsApp session."),
     )
     webhook_key = models.CharField(
         _("webhook key"), max_length=64, unique=True, default=new_webhook_key, editable=False
@@ -60,6 +65,9 @@ class Device(models.Model):
     quota = models.CharField(_("quota"), max_length=40, blank=True)
     package = models.CharField(_("package"), max_length=40, blank=True)
     expires = models.CharField(_("expires"), max_length=40, blank=True)
+    # When quota / package / expires were last read from the gateway: its profile API is
+    # rate-limited, so the console answers from these until they are PROFILE_MAX_AGE old.
+    profile_checked_at = models.DateTimeField(_("profile checked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Sending pace (devices_app.pacing): empty means the default from the environment. Read at
     # every send, so a change applies to the next reply without a restart.
@@ -179,14 +187,27 @@ class SandboxMessage(models.Model):
     def state_id(self) -> str:
         return f"sbx{self.pk}"
 
-    @property
-    def image_preview_url(self) -> str:
-        """The attachment link when it is an image Sapa itself serves (an agent's upload, by
-        signed link): the customer page previews it like WhatsApp would. Other files stay
-        links (the page's CSP loads images from Sapa only)."""
-        from chats.media import PREVIEW_IMAGE_EXTENSIONS  # chats sits above devices_app models
 
-        name = (self.filename or self.url.split("?", 1)[0]).lower()
-        extension = name.rsplit(".", 1)[-1] if "." in name else ""
-        served_by_sapa = self.url.startswith(settings.PUBLIC_BASE_URL + "/")
-        return self.url if extension in PREVIEW_IMAGE_EXTENSIONS and served_by_sapa else ""
+class UnparsedWebhook(models.Model):
+    """A webhook body Sapa could not read, from a gateway that ignores our answer (ApiWago,
+    wonotify): refusing it would lose it, so it is kept here for staff to read and answered
+    200 (devices_app.services.unparsed_webhook_keep). Credentials in it are masked."""
+
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="unparsed_webhooks", verbose_name=_("device")
+    )
+    gateway = models.CharField(_("gateway"), max_length=16)
+    kind = models.CharField(_("webhook"), max_length=16)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    body_size = models.PositiveIntegerField(_("size in bytes"))
+    reason = models.CharField(_("why it could not be read"), max_length=255)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("unreadable webhook")
+        verbose_name_plural = _("unreadable webhooks")
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.kind} #{self.pk}"

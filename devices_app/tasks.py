@@ -8,7 +8,7 @@ import httpx
 from celery import shared_task
 from django.conf import settings
 
-from .models import SandboxMessage
+from .models import Device, SandboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +68,22 @@ def sandbox_status_callback(sandbox_message_id: int, step: int) -> None:
         sandbox_status_callback.apply_async(
             (message.pk, step + 1), countdown=SANDBOX_STEP_DELAY_SECONDS
         )
+
+
+@shared_task(name="devices_app.device_profile_refresh", ignore_result=True)
+def device_profile_refresh(device_id: int, requested_at: float) -> None:
+    """After a connect webhook: read the device's profile (quota, package, expiry) so the console
+    shows it without anyone asking. Guarded: a profile read after the webhook arrived
+    (`requested_at`, a Unix time) is kept, so a repeated run (acks_late) asks the gateway
+    nothing."""
+    from .console.services import device_profile_refresh
+
+    device = Device.objects.filter(pk=device_id, is_active=True).first()
+    if device is None:
+        return
+    checked = device.profile_checked_at
+    if checked is not None and checked.timestamp() >= requested_at:
+        return
+    answer = device_profile_refresh(device=device, max_age=0)
+    if not answer.ok:
+        logger.info("profile of device %s not read: %s", device_id, answer.message)

@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.urls import re_path
 
 from . import webhooks
+from .gateways.base import WEBHOOK_KINDS
+from .gateways.registry import ADAPTERS
 
 urlpatterns = [
     re_path(
-        r"^hooks/(?P<gateway>fonnte|sandbox)/(?P<key>[A-Za-z0-9_-]{1,64})/"
-        r"(?P<kind>incoming|status|connect)/?$",
-        webhooks.fonnte_webhook,
-        name="fonnte_webhook",
+        rf"^hooks/(?P<gateway>{'|'.join(ADAPTERS)})/(?P<key>[A-Za-z0-9_-]{{1,64}})/"
+        rf"(?P<kind>{'|'.join(WEBHOOK_KINDS)})/?$",
+        webhooks.gateway_webhook,
+        name="gateway_webhook",
     ),
 ]

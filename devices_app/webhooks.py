@@ -1,8 +1,11 @@
 """Gateway webhooks: /hooks/<gateway>/<webhook key>/(incoming|status|connect).
 
-Interfaces only: check the request, parse the body into a normalized event, call one service,
-answer. The answer is 200 only after the service's transaction committed, so a gateway that
-sees anything else retries and nothing is lost; every refusal happens before any write.
+An interface module, above the core (docs/ARCHITECTURE.md "Layers"): check the request, let the
+device's gateway adapter parse the body into normalized events, call one core service per
+event, answer. The answer is 200 only after the service's transaction committed, so a gateway
+that sees anything else retries and nothing is lost; every refusal happens before any write.
+Gateways that never retry (ApiWago, wonotify: `keeps_unparsed_webhooks`) would lose a refused
+body, so one their adapter cannot parse is kept for staff (UnparsedWebhook) and answered 200.
 """
 
 from __future__ import annotations
@@ -10,21 +13,23 @@ from __future__ import annotations
 import hmac
 import logging
 
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from chats.services.connection import device_connection_apply
 from chats.services.inbound import message_receive, message_status_apply
 
-from .gateways import fonnte_webhooks as fonnte
+from .console.services import device_profile_refresh_later
+from .gateways import registry
+from .gateways.base import ParseError
+from .gateways.events import ConnectionChange, IncomingMessage, StatusUpdate
 from .models import Device
-from .services import device_connection_apply
+from .services import unparsed_webhook_keep
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-# Sandbox devices speak Fonnte's protocol (devices_app.sandbox).
-FONNTE_COMPATIBLE = (Device.Gateway.FONNTE, Device.Gateway.SANDBOX)
-GATEWAY_KINDS = {"fonnte": FONNTE_COMPATIBLE, "sandbox": FONNTE_COMPATIBLE}
 
 
 def _refuse(status: int, reason: str) -> JsonResponse:
@@ -32,12 +37,11 @@ def _refuse(status: int, reason: str) -> JsonResponse:
 
 
 def _device_for(gateway: str, key: str) -> Device | None:
-    kinds = GATEWAY_KINDS.get(gateway)
-    if kinds is None or not key:
+    if gateway not in registry.ADAPTERS or not key:
         return None
     device = (
         Device.objects.select_related("division")
-        .filter(webhook_key=key, gateway__in=kinds, is_active=True)
+        .filter(webhook_key=key, gateway__in=registry.kinds_speaking_like(gateway), is_active=True)
         .first()
     )
     # The lookup finds the row; the comparison that decides is constant-time.
@@ -60,24 +64,22 @@ def _read_body(request: HttpRequest) -> bytes | None:
     return body
 
 
-HANDLERS = {
-    "incoming": (
-        fonnte.parse_incoming,
-        lambda device, event: message_receive(device=device, event=event),
-    ),
-    "status": (
-        fonnte.parse_status,
-        lambda device, event: message_status_apply(device=device, event=event),
-    ),
-    "connect": (
-        fonnte.parse_connection,
-        lambda device, event: device_connection_apply(device=device, event=event),
-    ),
-}
+def _apply(device: Device, event):
+    """One normalized event → the core service that records it."""
+    if isinstance(event, IncomingMessage):
+        return message_receive(device=device, event=event)
+    if isinstance(event, StatusUpdate):
+        return message_status_apply(device=device, event=event)
+    if isinstance(event, ConnectionChange):
+        applied = device_connection_apply(device=device, event=event)
+        # The console shows the profile as of the last connection change (quota, expiry).
+        device_profile_refresh_later(device=device)
+        return applied
+    raise TypeError(f"not a gateway event: {event!r}")
 
 
 @csrf_exempt
-def fonnte_webhook(request: HttpRequest, gateway: str, key: str, kind: str):
+def gateway_webhook(request: HttpRequest, gateway: str, key: str, kind: str):
     if request.method != "POST":
         response = _refuse(405, "webhooks accept POST only")
         response["Allow"] = "POST"
@@ -88,13 +90,25 @@ def fonnte_webhook(request: HttpRequest, gateway: str, key: str, kind: str):
     body = _read_body(request)
     if body is None:
         return _refuse(413, f"body over {MAX_BODY_BYTES} bytes")
-    parse, apply = HANDLERS[kind]
+    adapter = registry.gateway_for(device)
+    content_type = request.content_type or ""
     try:
-        data = fonnte.load_body(body, request.content_type or "")
-        fonnte.check_device(data, device.number)
-        event = parse(data)
-    except fonnte.ParseError as exc:
+        events = adapter.parse(kind=kind, body=body, content_type=content_type, device=device)
+    except ParseError as exc:
+        if adapter.keeps_unparsed_webhooks:
+            # This gateway never retries a refusal: keep the body for staff, or it is lost.
+            kept = unparsed_webhook_keep(
+                device=device, kind=kind, body=body, content_type=content_type, reason=str(exc)
+            )
+            return JsonResponse({"ok": True, "kept": kept.pk, "error": str(exc)})
         logger.info("refused %s webhook for device %s: %s", kind, device.pk, exc)
         return _refuse(400, str(exc))
-    result = apply(device, event)
+    if len(events) == 1:
+        result = _apply(device, events[0])
+    else:
+        # Several events in one body (a receipt for many ids): all stored, or none and the
+        # gateway retries.
+        with transaction.atomic():
+            results = [_apply(device, event) for event in events]
+        result = results[-1] if results else None
     return JsonResponse({"ok": True, "id": getattr(result, "pk", None)})

@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from chats import live as chats_live
-from chats import realtime
+from realtime import publisher as realtime
 from chats.consumers import CLOSE_NOT_ALLOWED, CLOSE_RESYNC, rendered
 
 from .live import render_board, scope_reread

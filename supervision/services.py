@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from agents.presence import presence_set_away
-from chats import realtime
+from realtime import publisher as realtime
 from chats.models import Conversation
 from chats.services.assignment import queue_drain
 from chats.services.transfer import conversation_hand_back, conversation_transfer_by_user

@@ -25,7 +25,7 @@ _ids = itertools.count(80367170)
 
 
 def accept(request: Request, number: int) -> Response:
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True) or request.form
     return Response(
         json.dumps(
             {
@@ -72,6 +72,9 @@ class Received:
     headers: dict[str, str]
     json: dict
     at: float
+    # A multipart body (a file by upload): its fields, and its files as (name, bytes).
+    form: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,14 +107,22 @@ class FonnteGateway:
                     headers={key.lower(): value for key, value in request.headers.items()},
                     json=request.get_json(silent=True) or {},
                     at=time.monotonic(),
+                    form=dict(request.form),
+                    files={
+                        key: (upload.filename or "", upload.read())
+                        for key, upload in request.files.items()
+                    },
                 )
             )
             behaviour = self.script[min(number, len(self.script) - 1)]
         self.arrived.set()
         return behaviour(request, number)
 
-    def install(self) -> None:
-        self.server.expect_request("/send", method="POST").respond_with_handler(self._handle)
+    def install(self, prefix: str = "") -> None:
+        """Answer `<prefix>/send` (the sandbox adapter posts to /sandbox/fonnte/send)."""
+        self.server.expect_request(f"{prefix}/send", method="POST").respond_with_handler(
+            self._handle
+        )
 
 
 def free_port() -> int:

@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.presence import PresenceState, PresenceUnavailable, presence_states
-from chats import realtime
 from divisions.models import Division
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog, LogNote, SkipReason
 from rotation.services import (
     Member,

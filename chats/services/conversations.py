@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 from divisions.models import Division
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog, RotationState
 from rotation.services import Member, division_pool, rotation_log
 
-from .. import realtime
 from ..models import Conversation
 from .assignment import queue_drain
 

@@ -2,7 +2,7 @@
 
 Called from the webhook views (and the sandbox's customer page). Everything a message needs is
 written in one transaction, so the webhook answers 200 only once the message is durably stored;
-pushes go out on commit through `chats.realtime`.
+pushes go out on commit through `realtime.publisher`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from config.enqueue import enqueue_on_commit
 from config.logs import bind_ids
 from devices_app.gateways.events import IncomingMessage, StatusUpdate
 from devices_app.models import Device
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog
 
-from .. import realtime
 from ..delivery import is_forward
 from ..models import Contact, Conversation, Message
 from ..tasks.media import attachment_copy
@@ -30,20 +30,22 @@ from .assignment import conversation_assign
 
 logger = logging.getLogger(__name__)
 
-# Fonnte retries an unanswered webhook 15 times, a minute apart: a body without any id or
-# timestamp that repeats inside this window is taken to be a retry.
+# Gateways retry an unanswered webhook (Fonnte, the most persistent: 15 times, a minute
+# apart): a body without any id or timestamp that repeats inside this window is a retry.
 RETRY_WINDOW = timedelta(minutes=16)
 
 
 def dedupe_key_for(event: IncomingMessage) -> str:
     """The key that makes a retried webhook store nothing new (DESIGN.md "Idempotency").
 
-    The gateway's inbox id when it gives one; else a hash of the content *with* its timestamp
-    (two identical texts sent a second apart differ); else a content hash, which
-    `message_receive` only treats as a duplicate inside the retry window.
+    The gateway's own message id when it gives one (`IncomingMessage.message_id`); else a
+    hash of the content *with* its timestamp (two identical texts sent a second apart differ);
+    else a content hash, which `message_receive` only treats as a duplicate inside the retry
+    window.
     """
-    if event.inbox_id:
-        return f"inbox:{event.inbox_id}"
+    if event.message_id:
+        # "inbox:" since the first gateway's id was Fonnte's inbox id: stored keys stay valid.
+        return f"inbox:{event.message_id}"
     content = json.dumps(
         [
             event.sender,
@@ -301,43 +303,24 @@ def _message_store(*, device: Device, event: IncomingMessage, key: str) -> Messa
     return message
 
 
-# Fonnte's words for where a sent message is → Sapa's delivery status. `processing`, `pending`
-# and `waiting` are still on the way (no change); the failures carry their word as the reason.
-STATUS_WORDS = {
+# The adapters' normalized delivery words (devices_app.gateways.base.DELIVERY_*) are the
+# outbound statuses they prove.
+DELIVERY_STATUS = {
     "sent": Message.Status.SENT,
-    "success": Message.Status.SENT,
     "delivered": Message.Status.DELIVERED,
     "read": Message.Status.READ,
-    "played": Message.Status.READ,
-    "invalid": Message.Status.FAILED,
     "failed": Message.Status.FAILED,
-    "expired": Message.Status.FAILED,
-    "url unreachable": Message.Status.FAILED,
 }
-
-
-def _status_for(event: StatusUpdate) -> str | None:
-    """The furthest status the update proves (the state is WhatsApp's, usually later)."""
-    candidates = [STATUS_WORDS.get(event.state), STATUS_WORDS.get(event.status)]
-    candidates = [status for status in candidates if status]
-    if not candidates:
-        return None
-    order = [
-        Message.Status.FAILED,
-        Message.Status.SENT,
-        Message.Status.DELIVERED,
-        Message.Status.READ,
-    ]
-    return max(candidates, key=order.index)
 
 
 @transaction.atomic
 def message_status_apply(*, device: Device, event: StatusUpdate) -> Message | None:
     """Apply a delivery update to the outbound message it names; None when none matches.
 
-    Fonnte's three patterns (PROTOCOLS.md §5): `id` + `stateid` (remember the state id),
-    `id` only, `stateid` only. Statuses move forward only (`chats.delivery.is_forward`), so a
-    late or repeated update changes nothing and pushes nothing. Locks the message row.
+    Three patterns (Fonnte's, the richest; docs/ARCHITECTURE.md "Flows"): message id + state
+    id (remember the state id), message id only, state id only. Statuses move forward only
+    (`chats.delivery.is_forward`), so a late or repeated update changes nothing and pushes
+    nothing. Locks the message row.
     On commit: `message.status_changed` to whoever sees the conversation.
     """
     bind_ids(device_id=device.pk)
@@ -361,13 +344,13 @@ def message_status_apply(*, device: Device, event: StatusUpdate) -> Message | No
     if event.message_id and event.state_id and message.gateway_state_id != event.state_id:
         message.gateway_state_id = event.state_id
         changed.append("gateway_state_id")
-    new_status = _status_for(event)
+    new_status = DELIVERY_STATUS.get(event.delivery)
     if new_status and is_forward(message.status, new_status):
         now = timezone.now()
         message.status = new_status
         changed.append("status")
         if new_status == Message.Status.FAILED:
-            message.failure_reason = (event.status or event.state)[:255]
+            message.failure_reason = (event.failure_reason or event.status or event.state)[:255]
             changed.append("failure_reason")
         else:
             message.failure_reason = ""

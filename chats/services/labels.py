@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agents.models import Agent
+from realtime import publisher as realtime
 
-from .. import realtime
 from ..models import Conversation, Label
 
 

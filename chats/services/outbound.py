@@ -38,13 +38,19 @@ from django.utils.translation import gettext_lazy as _
 from agents.models import Agent
 from config.enqueue import enqueue_on_commit
 from config.logs import bind_ids
-from devices_app.gateways import fonnte_send
-from devices_app.gateways.fonnte_send import FonnteClient, SendResult
+from devices_app.gateways import registry
+from devices_app.gateways.base import (
+    Capabilities,
+    Outgoing,
+    OutgoingPoll,
+    SendOutcome,
+    SendResult,
+)
 from devices_app.models import Device
 from devices_app.pacing import device_pacing, device_send_slot
+from realtime import publisher as realtime
 from templates_app.coordinates import decimal_from_text
 
-from .. import realtime
 from ..media import outgoing_attachment_validate, outgoing_file_signed_url
 from ..models import Conversation, Message
 
@@ -57,7 +63,8 @@ logger = logging.getLogger(__name__)
 
 S = Message.Status
 
-MAX_TEXT_LENGTH = fonnte_send.MAX_TEXT_LENGTH
+# The longest text every sending gateway takes (Fonnte: 60,000 characters).
+MAX_TEXT_LENGTH = registry.common_limits().max_text_length
 PREVIEW_LENGTH = 160
 
 # Why a queued reply waits, and why one failed or is unconfirmed: untranslated message ids kept
@@ -67,40 +74,18 @@ WAIT_GATEWAY_RETRY = gettext_noop("Waiting: the gateway is unavailable, retrying
 WAIT_PACING = gettext_noop("Waiting for the device's sending pace.")
 WAIT_SYSTEM_RECOVERING = gettext_noop("Queued: will be sent when the system recovers.")
 REASON_INTERRUPTED = gettext_noop("Sending was interrupted; the message may have been sent.")
-REASON_UNSUPPORTED_GATEWAY = gettext_noop("Sending through this gateway is not supported yet.")
-REASON_NO_TOKEN = gettext_noop("The device has no gateway token.")
 REASON_INTERNAL = gettext_noop("Sending stopped on an internal error.")
 REASON_GAVE_UP = gettext_noop("The gateway kept refusing the message")
 
-# Fonnte's own reasons, explained for agents (PROTOCOLS.md §2.3).
-GATEWAY_REASONS = {
-    "token invalid": _("The gateway refused the device token."),
-    "target invalid": _("The customer's number was refused by the gateway."),
-    "input invalid": _("The gateway refused the message as invalid."),
-    "insufficient quota": _("The device's message quota is used up."),
-    "devices must belong to an account": _("The device tokens belong to different accounts."),
-    "url invalid": _("The attachment link was refused by the gateway."),
-    "url unreachable": _("The gateway could not fetch the attachment."),
-    "file format not supported": _("The gateway does not support this file type."),
-    "file size must under 4mb": _("The file is larger than the gateway's 4 MB limit."),
-    "json format invalid": _("The gateway could not read the request."),
-}
-
+# Reasons this module writes; the gateways' own (and Sapa's gateway reasons) are put into
+# words by the gateway registry.
 _OWN_REASONS = {
     WAIT_DEVICE_DISCONNECTED,
     WAIT_GATEWAY_RETRY,
     WAIT_PACING,
     WAIT_SYSTEM_RECOVERING,
     REASON_INTERRUPTED,
-    REASON_UNSUPPORTED_GATEWAY,
-    REASON_NO_TOKEN,
     REASON_INTERNAL,
-    fonnte_send.REASON_UNREACHABLE,
-    fonnte_send.REASON_UNCONFIRMED_TIMEOUT,
-    fonnte_send.REASON_UNCONFIRMED_DROPPED,
-    fonnte_send.REASON_UNCONFIRMED_GARBLED,
-    fonnte_send.REASON_HTTP_ERROR,
-    fonnte_send.REASON_BAD_GATEWAY_URL,
 }
 
 
@@ -120,8 +105,11 @@ def message_reason_display(*, message: Message) -> str:
 def _reason_text(reason: str) -> str:
     if reason in _OWN_REASONS:
         return gettext(reason)
-    explained = GATEWAY_REASONS.get(reason.lower())
+    if registry.reason_is_own(reason):
+        return gettext(reason)
+    explained = registry.reason_text(reason)
     if explained is not None:
+        # The gateway's own word stays visible beside the explanation (support can search it).
         return f"{explained} ({reason})"
     prefix = f"{REASON_GAVE_UP}: "
     if reason.startswith(prefix):
@@ -190,13 +178,51 @@ def reply_text_clean(text: str | None, *, required: bool) -> str:
     return text
 
 
+# What each kind of reply needs from the device's gateway (docs/ARCHITECTURE.md "Capabilities").
+_KIND_NEEDS = {
+    "file": ("files", _("This device's gateway cannot send attachments.")),
+    "location": ("locations", _("This device's gateway cannot send locations.")),
+    "poll": ("polls", _("This device's gateway cannot send polls.")),
+}
+
+
+def _device_capabilities(device_id: int) -> Capabilities:
+    # The device row is read, not locked: a reply must not wait on a connection change.
+    kind = Device.objects.values_list("gateway", flat=True).get(pk=device_id)
+    return registry.gateway_named(kind).capabilities
+
+
+def _check_gateway_can_carry(
+    capabilities: Capabilities, *, kinds: tuple[str, ...], quoted: Message | None
+) -> None:
+    """Refuse, before anything is stored, a reply the device's gateway cannot carry out: the
+    workspace hides such tools, and a stored reply could only fail (a Retry that never works)."""
+    if not capabilities.can_send:
+        raise ValidationError(gettext(capabilities.cannot_send_reason), code="gateway_cannot_send")
+    for kind in kinds:
+        capability, message = _KIND_NEEDS.get(kind, ("can_send", ""))
+        if not getattr(capabilities, capability):
+            raise ValidationError(message, code="gateway_cannot_send")
+    if quoted is not None and not capabilities.quotes:
+        raise ValidationError(
+            _("This device's gateway cannot quote messages."), code="gateway_cannot_send"
+        )
+
+
 def _conversation_lock_for_reply(
-    *, conversation: Conversation, agent: Agent, quoted: Message | None
+    *,
+    conversation: Conversation,
+    agent: Agent,
+    quoted: Message | None,
+    kinds: tuple[str, ...] = ("text",),
 ) -> Conversation:
     conversation = (
         Conversation.objects.select_for_update().select_related("contact").get(pk=conversation.pk)
     )
     _check_agent_may_reply(conversation=conversation, agent=agent)
+    _check_gateway_can_carry(
+        _device_capabilities(conversation.device_id), kinds=kinds, quoted=quoted
+    )
     if (
         quoted is not None
         and not Message.objects.filter(
@@ -254,7 +280,7 @@ def _reply_store(
 _ATTACHMENT_URL_MAX = Message._meta.get_field("attachment_url").max_length
 
 
-def _attachment_fields(attachment: UploadedFile | str) -> dict:
+def _attachment_fields(attachment: UploadedFile | str, *, limits: Capabilities) -> dict:
     """Validate and (for an upload) store an agent's attachment; the Message fields for it.
 
     An upload is stored privately and reaches the gateway by a signed link made at send time;
@@ -271,9 +297,9 @@ def _attachment_fields(attachment: UploadedFile | str) -> dict:
                 % {"max": _ATTACHMENT_URL_MAX},
                 code="url_too_long",
             )
-        name = outgoing_attachment_validate(url=url)
+        name = outgoing_attachment_validate(url=url, limits=limits)
         return {"attachment_url": url, "attachment_name": name[:255]}
-    name = outgoing_attachment_validate(uploaded_file=attachment)
+    name = outgoing_attachment_validate(uploaded_file=attachment, limits=limits)
     stored = outgoing_attachment_store(uploaded_file=attachment)
     return {
         "attachment_file": stored,
@@ -299,7 +325,7 @@ def message_reply_create(
     privately and given to the gateway as a signed link when it is sent) or an http(s) link to
     a public file. With an attachment the text is its caption and may be empty.
 
-    Validates: text of at most 60,000 characters (Fonnte's limit), required without an
+    Validates: text of at most MAX_TEXT_LENGTH characters (the gateways' limit), required without an
     attachment; the attachment (`chats.media.outgoing_attachment_validate`); the conversation
     is assigned to this agent and not resolved; `quoted` belongs to the same contact. Raises
     ValidationError with a clear message otherwise and writes no row (an upload stored before
@@ -312,9 +338,15 @@ def message_reply_create(
     """
     text = reply_text_clean(text, required=attachment is None)
     conversation = _conversation_lock_for_reply(
-        conversation=conversation, agent=agent, quoted=quoted
+        conversation=conversation,
+        agent=agent,
+        quoted=quoted,
+        kinds=("file",) if attachment is not None else ("text",),
     )
-    fields = _attachment_fields(attachment) if attachment is not None else {}
+    fields = {}
+    if attachment is not None:
+        limits = _device_capabilities(conversation.device_id)
+        fields = _attachment_fields(attachment, limits=limits)
     return _reply_store(
         conversation=conversation,
         agent=agent,
@@ -355,11 +387,11 @@ def message_location_create(
     longitude: Decimal | float | str,
     quoted: Message | None = None,
 ) -> Message:
-    """Send a location pin (Fonnte `location` "lat,long"). Same rules, lock and on-commit
+    """Send a location pin. Same rules, lock and on-commit
     effects as `message_reply_create`; the coordinates are checked by `location_clean`."""
     lat, lng = location_clean(latitude=latitude, longitude=longitude)
     conversation = _conversation_lock_for_reply(
-        conversation=conversation, agent=agent, quoted=quoted
+        conversation=conversation, agent=agent, quoted=quoted, kinds=("location",)
     )
     # No preview text: the inbox list shows a translated "Location" label for an empty one.
     return _reply_store(
@@ -385,7 +417,7 @@ def message_poll_create(
     choices and mode, so the thread shows the poll and votes can be tallied against it.
     Same rules, lock and on-commit effects as `message_reply_create`."""
     conversation = _conversation_lock_for_reply(
-        conversation=conversation, agent=agent, quoted=quoted
+        conversation=conversation, agent=agent, quoted=quoted, kinds=("poll",)
     )
     return _reply_store(
         conversation=conversation,
@@ -418,8 +450,12 @@ def message_quick_reply_create(
     text = reply_text_clean(
         quick_reply.text, required=not has_attachment and not quick_reply.has_location
     )
+    kinds = ("file",) if has_attachment else ("text",)
     conversation = _conversation_lock_for_reply(
-        conversation=conversation, agent=agent, quoted=quoted
+        conversation=conversation,
+        agent=agent,
+        quoted=quoted,
+        kinds=kinds + (("location",) if quick_reply.has_location else ()),
     )
     messages = []
     if text or has_attachment:
@@ -483,6 +519,9 @@ def message_retry(*, message: Message, agent: Agent) -> Message:
     if message.direction != Message.Direction.OUT:
         raise ValidationError(_("Only your replies can be sent again."), code="not_outbound")
     _check_agent_may_reply(conversation=conversation, agent=agent)
+    capabilities = _device_capabilities(conversation.device_id)
+    if not capabilities.can_send:
+        raise ValidationError(gettext(capabilities.cannot_send_reason), code="gateway_cannot_send")
     if message.status not in (S.FAILED, S.UNCONFIRMED):
         raise ValidationError(
             _("Only failed or unconfirmed messages can be sent again."), code="not_retryable"
@@ -619,16 +658,6 @@ def retry_countdown_bound(retries: int) -> int:
     return min(settings.SEND_RETRY_BACKOFF_MAX, settings.SEND_RETRY_BACKOFF * (2**retries))
 
 
-def gateway_base_url(device: Device) -> str | None:
-    """Where a device's sends go, or None when Sapa cannot send through its gateway yet."""
-    if device.gateway == Device.Gateway.FONNTE:
-        return settings.FONNTE_API_URL
-    if device.gateway == Device.Gateway.SANDBOX:
-        # The sandbox speaks Fonnte's protocol, served by Sapa itself.
-        return f"{settings.PUBLIC_BASE_URL}/sandbox/fonnte"
-    return None
-
-
 _SEND_FIELDS = (
     "direction",
     "status",
@@ -650,6 +679,8 @@ _SEND_FIELDS = (
     "conversation__contact__address",
     "device__gateway",
     "device__gateway_token",
+    "device__gateway_instance",
+    "device__number",
     "device__status",
     "device__send_rate_per_minute",
     "device__send_burst",
@@ -658,44 +689,45 @@ _SEND_FIELDS = (
 )
 
 
-def _payload(message: Message) -> dict:
-    inbox_id = None
+def _outgoing(message: Message) -> Outgoing:
+    """The gateway-neutral form of a queued reply (base.Outgoing); the adapter turns it into
+    its provider's fields."""
+    quote_id = None
     if message.quoted_id:
-        # Fonnte quotes only messages it stored in its inbox (inboxid > 0); without one the
-        # reply still goes out, unquoted on WhatsApp.
-        inbox_id = (
+        # A gateway quotes only messages it gave an id for (Fonnte: inboxid > 0, when its
+        # inbox is on); without one the reply still goes out, unquoted on WhatsApp.
+        quote_id = (
             Message.objects.filter(pk=message.quoted_id, direction=Message.Direction.IN)
             .values_list("gateway_inbox_id", flat=True)
             .first()
         ) or None
+    common = {"target": message.conversation.contact.address, "quote_id": quote_id}
     if message.poll_name:
-        return fonnte_send.poll_payload(
+        poll = OutgoingPoll(
             question=message.poll_name,
-            choices=message.poll_choices,
+            choices=tuple(message.poll_choices),
             multiple=message.poll_multiple,
-            inbox_id=inbox_id,
         )
+        return Outgoing(poll=poll, **common)
     if message.location_lat is not None and message.location_lng is not None:
-        return fonnte_send.location_payload(
-            latitude=message.location_lat, longitude=message.location_lng, inbox_id=inbox_id
-        )
+        return Outgoing(location=(message.location_lat, message.location_lng), **common)
     if message.attachment_file:
         # Signed now, not when the reply was stored: a reply that waited for a disconnected
         # device or a backoff must still hand the gateway a link that has not expired.
-        return fonnte_send.media_payload(
-            url=outgoing_file_signed_url(stored_name=message.attachment_file.name),
-            filename=message.attachment_name,
-            caption=message.text,
-            inbox_id=inbox_id,
+        return Outgoing(
+            text=message.text,
+            attachment_url=outgoing_file_signed_url(stored_name=message.attachment_file.name),
+            attachment_name=message.attachment_name,
+            **common,
         )
     if message.attachment_url:
-        return fonnte_send.media_payload(
-            url=message.attachment_url,
-            filename=message.attachment_name,
-            caption=message.text,
-            inbox_id=inbox_id,
+        return Outgoing(
+            text=message.text,
+            attachment_url=message.attachment_url,
+            attachment_name=message.attachment_name,
+            **common,
         )
-    return fonnte_send.text_payload(text=message.text, inbox_id=inbox_id)
+    return Outgoing(text=message.text, **common)
 
 
 def _move(message: Message, *, attempt: int | None, from_status: str, **values) -> bool:
@@ -725,9 +757,10 @@ def message_send_attempt(
        "will be sent when the system recovers", for the sweep (WAITING_SYSTEM);
     4. claim: `queued` → `sending`, send_attempts + 1 (only one run can win);
     5. the gateway call, outside any transaction;
-    6. record, guarded by the attempt number: SENT with the gateway ids; FAILED with the reason
-       (permanent refusal); back to `queued` for RETRY (certainly not sent); UNCONFIRMED when
-       the request may have reached the gateway.
+    6. record, guarded by the attempt number, by the adapter's outcome (base.SendOutcome):
+       SENT with the gateway ids; FAILED with the reason (REFUSED); back to `queued` for RETRY
+       (RETRYABLE: certainly not sent); UNCONFIRMED when the request may have reached the
+       gateway (UNKNOWN).
     `retries` is the task's retry count, to tell the sweep when the next run is due.
     """
     try:
@@ -745,9 +778,9 @@ def message_send_attempt(
     device = message.device
     now = timezone.now()
 
-    base_url = gateway_base_url(device)
-    if base_url is None or not device.gateway_token:
-        reason = REASON_UNSUPPORTED_GATEWAY if base_url is None else REASON_NO_TOKEN
+    gateway = registry.gateway_for(device)
+    reason = gateway.cannot_send_reason(device=device)
+    if reason:
         _move(message, attempt=None, from_status=S.QUEUED, status=S.FAILED, failure_reason=reason)
         return AttemptResult(Outcome.FAILED, reason=reason)
 
@@ -792,7 +825,7 @@ def message_send_attempt(
 
     # Built before the claim: a failure here happens before any byte leaves, so the task's
     # failure hook can fail the still-queued message instead of leaving it unconfirmed.
-    target, payload = message.conversation.contact.address, _payload(message)
+    outgoing = _outgoing(message)
     attempt = message.send_attempts + 1
     claimed = _move(
         message,
@@ -807,12 +840,7 @@ def message_send_attempt(
         return AttemptResult(Outcome.SKIPPED)
 
     try:
-        result = FonnteClient().send(
-            base_url=base_url,
-            token=device.gateway_token,
-            target=target,
-            payload=payload,
-        )
+        result = gateway.send(device=device, outgoing=outgoing)
     except Exception:
         # A bug inside the call: we cannot tell whether bytes left, so the honest state is
         # unconfirmed (a person decides), never a silent automatic resend.
@@ -823,7 +851,8 @@ def message_send_attempt(
 
 def _record(message: Message, *, attempt: int, result: SendResult, retries: int) -> AttemptResult:
     now = timezone.now()
-    if result.ok:
+    outcome = result.outcome
+    if outcome is SendOutcome.SENT:
         # The sweep may have turned a slow call into `unconfirmed` meanwhile: the gateway's
         # "accepted" proves otherwise.
         for from_status in (S.SENDING, S.UNCONFIRMED):
@@ -846,7 +875,7 @@ def _record(message: Message, *, attempt: int, result: SendResult, retries: int)
             ):
                 break
         return AttemptResult(Outcome.SENT, attempt=attempt)
-    if result.permanent:
+    if outcome is SendOutcome.REFUSED:
         _move(
             message,
             attempt=attempt,
@@ -855,7 +884,7 @@ def _record(message: Message, *, attempt: int, result: SendResult, retries: int)
             failure_reason=result.reason[:255],
         )
         return AttemptResult(Outcome.FAILED, attempt=attempt, reason=result.reason)
-    if result.certainly_not_sent:
+    if outcome is SendOutcome.RETRYABLE:
         _move(
             message,
             attempt=attempt,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from agents.models import Agent
+from realtime import publisher as realtime
 
-from .. import realtime
 from ..models import Conversation
 
 

@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from devices_app.phone import InvalidNumber, display_number, normalize_number
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog, LogNote, RotationState
 from rotation.services import Member, division_pool, rotation_log
 
-from .. import realtime
 from ..models import Contact, Conversation
 from .outbound import message_reply_create, reply_text_clean
 

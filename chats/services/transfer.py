@@ -23,10 +23,10 @@ from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from divisions.models import Division
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog, LogNote, RotationState
 from rotation.services import Member, division_pool, rotation_log
 
-from .. import realtime
 from ..models import Conversation
 from .assignment import conversation_assign
 from .notes import note_store, note_text_clean

@@ -6,12 +6,11 @@ from django import template
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from ..media import (
-    FONNTE_EXTENSIONS,
-    FONNTE_UPLOAD_MAX_BYTES,
-    PREVIEW_IMAGE_EXTENSIONS,
-    extension_of,
-)
+from devices_app.gateways import registry
+from devices_app.gateways.base import Capabilities
+
+from ..media import PREVIEW_IMAGE_EXTENSIONS, extension_of
+from ..media import attachment_limits as gateway_attachment_limits
 from ..models import Message
 
 register = template.Library()
@@ -62,9 +61,17 @@ def quote_snippet(message: Message) -> str:
 @register.simple_tag
 def attachment_limits() -> dict:
     """What the browser checks before an upload; the server checks again (chats.media)."""
-    extensions = sorted(FONNTE_EXTENSIONS)
+    limits = gateway_attachment_limits()
+    extensions = sorted(limits.file_extensions)
     return {
         "accept": ",".join(f".{ext}" for ext in extensions),
         "extensions": ", ".join(extensions),
-        "max_bytes": FONNTE_UPLOAD_MAX_BYTES,
+        "max_bytes": limits.max_upload_bytes,
     }
+
+
+@register.simple_tag
+def device_capabilities(device) -> Capabilities:
+    """What the device's gateway can carry out: the reply box offers only those tools, and the
+    thread offers quoting only when the gateway quotes (docs/ARCHITECTURE.md "Capabilities")."""
+    return registry.capabilities_for(device)

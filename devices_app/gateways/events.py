@@ -1,7 +1,7 @@
 """Normalized inbound events: what every gateway's webhook parser produces.
 
 The `chats` services only ever see these, never a provider's payload; adding a gateway means
-writing a parser, not touching the services.
+writing an adapter (base.GatewayAdapter), not touching the services (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ class IncomingMessage:
     sender_name: str = ""
     is_group: bool = False
     author: str = ""  # in groups, who wrote it
-    inbox_id: int | None = None  # the gateway's own id of this message, when it gives one
+    # The gateway's own id of this message when it gives one: the dedupe key of a retried
+    # webhook (DESIGN "Idempotency"). `inbox_id` is the numeric id the gateway quotes by.
+    message_id: str = ""
+    inbox_id: int | None = None
     timestamp: datetime | None = None
     kind: str = "text"  # the gateway's message type (text, image, location, poll…)
     attachment_url: str = ""
@@ -44,8 +47,12 @@ class StatusUpdate:
 
     message_id: str = ""
     state_id: str = ""
-    status: str = ""  # the gateway's processing status (sent, pending, failed…)
-    state: str = ""  # the WhatsApp-side state (delivered, read…)
+    status: str = ""  # the gateway's processing status, in its own words (kept for reading)
+    state: str = ""  # the WhatsApp-side state, in the gateway's own words
+    # What the update proves, normalized by the adapter: "sent", "delivered", "read", "failed"
+    # (base.DELIVERY_*), or "" when it proves nothing yet (still queued at the gateway).
+    delivery: str = ""
+    failure_reason: str = ""  # with "failed": the gateway's word for it
     raw: dict[str, Any] = field(default_factory=dict)
 
 

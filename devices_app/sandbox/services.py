@@ -1,8 +1,10 @@
 """The sandbox gateway's writes: a simulated customer writing, and the simulated gateway
 accepting a send. Fonnte-compatible by construction: the customer's message goes through the
-same Fonnte parser and inbound service a real webhook does."""
+sandbox adapter's parser (Fonnte's) and the inbound service, as a real webhook does."""
 
 from __future__ import annotations
+
+import json
 
 from django.db import transaction
 
@@ -10,7 +12,8 @@ from chats.models import Message
 from chats.services.inbound import message_receive
 from config.enqueue import enqueue_on_commit
 
-from ..gateways.fonnte_webhooks import parse_incoming
+from ..gateways import registry
+from ..gateways.base import WEBHOOK_INCOMING
 from ..models import Device, SandboxMessage
 
 
@@ -64,7 +67,13 @@ def sandbox_customer_write(
         poll_choices=choices or [],
     )
     body = fonnte_incoming_body(device=device, sandbox_message=sandbox_message, name=name)
-    return message_receive(device=device, event=parse_incoming(body))
+    (event,) = registry.gateway_for(device).parse(
+        kind=WEBHOOK_INCOMING,
+        body=json.dumps(body).encode(),
+        content_type="application/json",
+        device=device,
+    )
+    return message_receive(device=device, event=event)
 
 
 @transaction.atomic

@@ -25,10 +25,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from chats.media import PREVIEW_IMAGE_EXTENSIONS
+from chats.services.connection import device_connection_apply
+
 from ..gateways.events import ConnectionChange
 from ..models import Device, SandboxMessage
 from ..phone import InvalidNumber, display_number, normalize_number
-from ..services import device_connection_apply
 from .services import sandbox_customer_write, sandbox_send_accept
 
 # A 1×1 PNG: the sandbox has no real WhatsApp session to pair.
@@ -69,13 +71,14 @@ def _fonnte_failure(reason: str) -> JsonResponse:
 
 def _device_for_token(request: HttpRequest) -> Device | None:
     header = request.headers.get("Authorization", "")
-    for token in (part.strip() for part in header.split(",")):
-        if not token:
-            continue
-        device = Device.objects.filter(
-            gateway=Device.Gateway.SANDBOX, gateway_token=token, is_active=True
-        ).first()
-        if device is not None and hmac.compare_digest(device.gateway_token, token):
+    tokens = [part.strip().encode() for part in header.split(",") if part.strip()]
+    if not tokens:
+        return None
+    # Tokens are encrypted at rest with a random nonce (devices_app/crypto.py), so SQL cannot
+    # match them: compare each sandbox device's token after reading it (a handful of rows).
+    for device in Device.objects.filter(gateway=Device.Gateway.SANDBOX, is_active=True):
+        stored = device.gateway_token.encode()
+        if stored and any(hmac.compare_digest(stored, token) for token in tokens):
             return device
     return None
 
@@ -226,6 +229,16 @@ def customer_start(request):
     )
 
 
+def image_preview_url(message: SandboxMessage) -> str:
+    """The attachment link when it is an image Sapa itself serves (an agent's upload, by signed
+    link): the customer page previews it like WhatsApp would. Other files stay links (the
+    page's CSP loads images from Sapa only)."""
+    name = (message.filename or message.url.split("?", 1)[0]).lower()
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    served_by_sapa = message.url.startswith(settings.PUBLIC_BASE_URL + "/")
+    return message.url if extension in PREVIEW_IMAGE_EXTENSIONS and served_by_sapa else ""
+
+
 def _chat_context(device: Device, number: str, name: str) -> dict:
     messages = list(
         SandboxMessage.objects.filter(device=device, customer=number).order_by(
@@ -233,6 +246,8 @@ def _chat_context(device: Device, number: str, name: str) -> dict:
         )[:200]
     )
     messages.reverse()
+    for message in messages:
+        message.image_preview_url = image_preview_url(message)
     return {
         "device": device,
         "number": number,

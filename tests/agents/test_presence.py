@@ -24,9 +24,9 @@ from agents.presence import (
     presence_states,
     presence_sweep,
 )
-from chats import realtime
 from chats.models import Conversation
 from config.asgi import application
+from realtime import publisher as realtime
 from tests.factories import AgentFactory
 from tests.rotation.helpers import new_conversation
 

@@ -25,10 +25,10 @@ from django.urls import reverse
 from websockets.sync.client import connect
 
 from agents.presence import presence_state, presence_sweep
-from chats import realtime
 from chats.models import Conversation, Message
 from chats.services.assignment import division_members
 from config.asgi import application
+from realtime import publisher as realtime
 from rotation.models import SkipReason
 from tests.factories import ConversationFactory
 from tests.servers import uvicorn_server

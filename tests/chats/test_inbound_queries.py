@@ -11,7 +11,7 @@ import pytest
 
 from chats.models import Contact, Conversation, Message
 from chats.services.inbound import message_receive
-from devices_app.gateways import fonnte_webhooks as fonnte
+from devices_app.gateways.fonnte import webhooks as fonnte
 from rotation.models import AssignmentLog
 from tests.fonnte import fixture
 

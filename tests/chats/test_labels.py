@@ -6,7 +6,6 @@ import pytest
 from django.contrib.admin.sites import site
 from django.core.exceptions import ValidationError
 
-from chats import realtime
 from chats.models import Conversation, Label
 from chats.selectors import (
     conversations_filter_by_label,
@@ -14,6 +13,7 @@ from chats.selectors import (
     labels_for_conversations,
 )
 from chats.services.labels import conversation_labels_set
+from realtime import publisher as realtime
 
 from .tools_support import agent_in, division, events_during, open_chat
 

@@ -191,7 +191,7 @@ async def test_device_disconnect_shows_a_banner_to_that_devices_agents(
 async def test_push_is_rechecked_a_chat_transferred_away_is_removed(fonnte_device, sales_agents):
     """The consumer re-reads permission at push time: an event about a conversation the agent
     no longer has renders its removal, never its content."""
-    from chats import realtime
+    from realtime import publisher as realtime
 
     ani, budi = sales_agents
 

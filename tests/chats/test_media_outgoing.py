@@ -6,8 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from chats.media import FONNTE_UPLOAD_MAX_BYTES, outgoing_attachment_validate, safe_file_name
+from chats.media import outgoing_attachment_validate, safe_file_name
 from chats.services.media import outgoing_attachment_store
+from devices_app.gateways.fonnte import UPLOAD_MAX_BYTES as FONNTE_UPLOAD_MAX_BYTES
 
 from .media_support import PDF_BYTES, PNG_BYTES
 

@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 
-from chats import realtime
 from chats.models import Contact, Conversation, Message
 from chats.services.starting import conversation_start
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog
 from tests.factories import ContactFactory, ConversationFactory, DeviceFactory
 from tests.gateway_server import FonnteGateway, gateway_fixture  # noqa: F401

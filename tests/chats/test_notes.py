@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from django.utils import timezone
 
-from chats import realtime
 from chats.models import Conversation, Message
 from chats.services.notes import note_create
 from chats.services.outbound import message_reply_create, messages_sweep_stuck
+from realtime import publisher as realtime
 from tests.factories import ContactFactory, ConversationFactory
 from tests.gateway_server import FonnteGateway, gateway_fixture  # noqa: F401
 from tests.workers import assigned_conversation, thread_worker, wait_until

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import override
 
-from chats import realtime
 from chats.models import Conversation, Message
 from chats.services import outbound
 from chats.services.outbound import (
@@ -22,7 +21,10 @@ from chats.services.outbound import (
     messages_release_for_device,
     messages_sweep_stuck,
 )
+from devices_app.gateways import registry
+from devices_app.gateways.base import Capabilities, GatewayAdapter
 from devices_app.models import Device
+from realtime import publisher as realtime
 from tests.factories import AgentFactory
 from tests.workers import assigned_conversation, broker_tasks, inbound
 
@@ -332,24 +334,70 @@ def test_reply_on_a_disconnected_device_waits_and_says_why(django_capture_on_com
         assert message_reason_display(message=message) == "Waiting: the device is disconnected."
 
 
-@pytest.mark.parametrize("gateway", [Device.Gateway.APIWAGO, Device.Gateway.WONOTIFY])
-def test_gateways_without_a_send_adapter_fail_at_once_with_a_clear_reason(
-    gateway, django_capture_on_commit_callbacks
+class _MuteGateway(GatewayAdapter):
+    """A gateway Sapa cannot send through at all (every registered one sends today)."""
+
+    kind = "mute"
+    label = "Mute"
+    capabilities = Capabilities(
+        can_send=False, cannot_send_reason="Sapa cannot send through Mute yet."
+    )
+
+
+@pytest.fixture
+def mute_gateway(monkeypatch):
+    monkeypatch.setitem(registry.ADAPTERS, "mute", _MuteGateway())
+    return "mute"
+
+
+def test_a_gateway_that_cannot_send_refuses_the_reply_before_storing_it(mute_gateway):
+    # Its capabilities say it cannot send: the agent reads why at once, and no reply is stored
+    # that could only fail behind a Retry that never works.
+    conversation = assigned_conversation(gateway=mute_gateway)
+    with override("en"), pytest.raises(ValidationError) as refused:
+        message_reply_create(conversation=conversation, agent=conversation.agent, text="Hi")
+    assert refused.value.messages[0].startswith("Sapa cannot send through")
+    assert refused.value.code == "gateway_cannot_send"
+    assert not Message.objects.filter(direction=Message.Direction.OUT).exists()
+
+
+def test_a_queued_reply_on_a_gateway_that_cannot_send_fails_at_once_and_offers_no_retry(
+    mute_gateway,
 ):
-    conversation = assigned_conversation(gateway=gateway)
-    with django_capture_on_commit_callbacks(execute=True):
-        message = message_reply_create(
-            conversation=conversation, agent=conversation.agent, text="Hi"
-        )
+    # A reply queued while the device was on another gateway: failed at once, without an
+    # attempt, with the reason; a Retry is refused with the same reason.
+    conversation = assigned_conversation(gateway=mute_gateway)
+    message = _outbound(conversation, status=S.QUEUED, reason="")
+    Message.objects.filter(pk=message.pk).update(send_attempts=0)
     result = outbound.message_send_attempt(message_id=message.pk)
     assert result.outcome is outbound.Outcome.FAILED
     message.refresh_from_db()
     assert message.status == S.FAILED
     assert message.send_attempts == 0
     with override("en"):
-        assert message_reason_display(message=message) == (
-            "Sending through this gateway is not supported yet."
-        )
+        assert message_reason_display(message=message).startswith("Sapa cannot send through")
+        with pytest.raises(ValidationError, match="Sapa cannot send through"):
+            message_retry(message=message, agent=conversation.agent)
+
+
+@pytest.mark.parametrize(
+    ("gateway", "why"),
+    [
+        # ApiWago without its server's address (the default), wonotify without an instance id.
+        (Device.Gateway.APIWAGO, "ApiWago's address is not set"),
+        (Device.Gateway.WONOTIFY, "The device has no instance id."),
+    ],
+)
+def test_a_device_set_up_incompletely_fails_its_reply_at_once_with_why(gateway, why):
+    conversation = assigned_conversation(gateway=gateway)
+    message = _outbound(conversation, status=S.QUEUED, reason="")
+    Message.objects.filter(pk=message.pk).update(send_attempts=0)
+    result = outbound.message_send_attempt(message_id=message.pk)
+    assert result.outcome is outbound.Outcome.FAILED
+    message.refresh_from_db()
+    assert message.send_attempts == 0
+    with override("en"):
+        assert message_reason_display(message=message).startswith(why)
 
 
 def test_gateway_reasons_are_explained_and_keep_the_gateways_words():

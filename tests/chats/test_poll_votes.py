@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from chats import realtime
 from chats.models import Message
 from chats.services.outbound import message_poll_create
+from realtime import publisher as realtime
 from templates_app.selectors import poll_tally
 from templates_app.services import poll_spec_build
 from tests.fonnte import fixture, post

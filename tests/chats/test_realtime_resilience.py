@@ -16,13 +16,13 @@ from celery.contrib.testing.worker import start_worker
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 
-from chats import realtime
 from chats.consumers import CLOSE_RESYNC
+from chats.services.connection import device_connection_apply
 from config.asgi import application
 from config.celery import app as celery_app
 from devices_app.gateways.events import ConnectionChange
 from devices_app.models import Device
-from devices_app.services import device_connection_apply
+from realtime import publisher as realtime
 from tests.chats.test_live_inbound import ORIGIN, login_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)

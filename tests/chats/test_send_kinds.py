@@ -252,7 +252,7 @@ def test_text_is_still_required_without_an_attachment():
 
 
 def test_payload_builders_write_fonntes_fields():
-    from devices_app.gateways import fonnte_send
+    from devices_app.gateways.fonnte import send as fonnte_send
 
     assert fonnte_send.location_payload(latitude=Decimal("1E-7"), longitude=-0.5) == {
         "countryCode": "0",

@@ -13,13 +13,13 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
-from chats import realtime
 from chats.models import Message
 from chats.services import outbound
 from chats.services.outbound import message_reply_create, message_retry
 from chats.tasks.sending import send_message
-from devices_app.gateways.fonnte_send import REASON_UNCONFIRMED_TIMEOUT
+from devices_app.gateways.fonnte.send import REASON_UNCONFIRMED_TIMEOUT
 from devices_app.models import Device
+from realtime import publisher as realtime
 from tests.gateway_server import (  # noqa: F401
     FonnteGateway,
     accept,

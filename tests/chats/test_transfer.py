@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from chats import realtime
 from chats.models import Conversation, Message
 from chats.services.transfer import (
     conversation_hand_back,
     conversation_transfer,
     conversation_transfer_by_user,
 )
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog, SkipReason
 from tests.factories import ContactFactory, ConversationFactory, StaffFactory, UserFactory
 

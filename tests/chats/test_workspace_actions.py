@@ -401,8 +401,8 @@ def test_thread_pages_back_through_the_contacts_earlier_episodes(fonnte_device, 
 def test_replies_waiting_for_a_disconnected_device_leave_when_it_reconnects(
     fonnte_device, sales_agents, django_capture_on_commit_callbacks
 ):
+    from chats.services.connection import device_connection_apply
     from devices_app.gateways.events import ConnectionChange
-    from devices_app.services import device_connection_apply
     from tests.workers import broker_tasks
 
     ani = sales_agents[0].agent

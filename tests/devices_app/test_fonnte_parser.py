@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from devices_app.gateways.fonnte_webhooks import (
+from devices_app.gateways.fonnte.webhooks import (
     ParseError,
     load_body,
     parse_connection,

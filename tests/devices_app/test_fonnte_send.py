@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from devices_app.gateways.fonnte_send import (
+from devices_app.gateways.fonnte.send import (
     REASON_BAD_GATEWAY_URL,
     REASON_UNCONFIRMED_DROPPED,
     REASON_UNCONFIRMED_TIMEOUT,

@@ -8,8 +8,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from chats import realtime
 from chats.services.assignment import conversation_assign
+from realtime import publisher as realtime
 from rotation.models import AssignmentLog
 from tests.factories import DivisionFactory
 

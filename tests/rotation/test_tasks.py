@@ -10,9 +10,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from chats import realtime
 from chats.models import Conversation
 from chats.tasks.assignment import queue_drain_task
+from realtime import publisher as realtime
 from tests.factories import DivisionFactory
 
 from .helpers import REPO, child_env, make_agents, new_conversation

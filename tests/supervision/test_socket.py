@@ -73,7 +73,7 @@ async def test_presence_reaches_only_the_supervisors_of_the_agents_division(desk
 
 
 async def test_a_disconnected_device_alerts_its_supervisors_only(desk):
-    from chats import realtime
+    from realtime import publisher as realtime
 
     sales, _ = await open_board(desk.sales_supervisor)
     boss, _ = await open_board(desk.superuser)

@@ -1,4 +1,4 @@
-"""Fonnte webhook bodies → normalized events (PROTOCOLS.md §4–6).
+"""Fonnte webhook bodies → normalized events (docs/ARCHITECTURE.md "Fonnte's protocol").
 
 Fonnte is inconsistent about key case ("Status" / "status") and types (`inboxid` as int or
 string, `choices` as a list or a comma-separated string, booleans as strings), so keys are read
@@ -14,15 +14,18 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..phone import InvalidNumber, normalize_number
-from .events import ConnectionChange, IncomingMessage, StatusUpdate
+from ...phone import InvalidNumber, normalize_number
+from ..base import (
+    DELIVERY_DELIVERED,
+    DELIVERY_FAILED,
+    DELIVERY_READ,
+    DELIVERY_SENT,
+    ParseError,
+)
+from ..events import ConnectionChange, IncomingMessage, StatusUpdate
 
 GROUP_SUFFIX = "@g.us"
 PERSONAL_SUFFIXES = ("@s.whatsapp.net", "@c.us")
-
-
-class ParseError(ValueError):
-    """The body is not a Fonnte webhook of the expected kind; the message says why."""
 
 
 def load_body(raw: bytes, content_type: str = "") -> dict[str, Any]:
@@ -165,13 +168,15 @@ def parse_incoming(body: dict[str, Any]) -> IncomingMessage:
     inbox_id = _int_or_none(data.get("inboxid"))
     kind = _text(data.get("type")).lower()[:32] or "text"
     poll_name = _text(data.get("pollname"))[:255]
+    inbox_id = inbox_id if inbox_id and inbox_id > 0 else None
     return IncomingMessage(
         sender=sender,
         text=_text(data.get("message")) or _text(data.get("pesan")),
         sender_name=_text(data.get("name"))[:120],
         is_group=is_group,
         author=author,
-        inbox_id=inbox_id if inbox_id and inbox_id > 0 else None,
+        message_id=str(inbox_id) if inbox_id else "",
+        inbox_id=inbox_id,
         timestamp=_timestamp(data.get("timestamp")),
         kind=kind,
         attachment_url=_text(data.get("url"))[:1000],
@@ -196,13 +201,43 @@ def parse_status(body: dict[str, Any]) -> StatusUpdate:
     state_id = _text(data.get("stateid"))
     if not message_id and not state_id:
         raise ParseError("neither 'id' nor 'stateid' is present: not a message status update")
+    status = _text(data.get("status")).lower()[:32]
+    state = _text(data.get("state")).lower()[:32]
+    delivery = _delivery(status=status, state=state)
     return StatusUpdate(
         message_id=message_id[:64],
         state_id=state_id[:64],
-        status=_text(data.get("status")).lower()[:32],
-        state=_text(data.get("state")).lower()[:32],
+        status=status,
+        state=state,
+        delivery=delivery,
+        failure_reason=(status or state) if delivery == DELIVERY_FAILED else "",
         raw=body,
     )
+
+
+# Fonnte's words for where a sent message is (docs/ARCHITECTURE.md "Fonnte's protocol").
+# `processing`, `pending` and `waiting` are still on the way (no word); the failures carry their
+# word as the reason.
+STATUS_WORDS = {
+    "sent": DELIVERY_SENT,
+    "success": DELIVERY_SENT,
+    "delivered": DELIVERY_DELIVERED,
+    "read": DELIVERY_READ,
+    "played": DELIVERY_READ,
+    "invalid": DELIVERY_FAILED,
+    "failed": DELIVERY_FAILED,
+    "expired": DELIVERY_FAILED,
+    "url unreachable": DELIVERY_FAILED,
+}
+_DELIVERY_ORDER = [DELIVERY_FAILED, DELIVERY_SENT, DELIVERY_DELIVERED, DELIVERY_READ]
+
+
+def _delivery(*, status: str, state: str) -> str:
+    """The furthest delivery word the update proves (the state is WhatsApp's, usually later)."""
+    words = [STATUS_WORDS[word] for word in (state, status) if word in STATUS_WORDS]
+    if not words:
+        return ""
+    return max(words, key=_DELIVERY_ORDER.index)
 
 
 CONNECTED_WORDS = {"connect", "connected", "online"}

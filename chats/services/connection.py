@@ -1,0 +1,51 @@
+"""A device's connection change, as the core answers it (docs/ARCHITECTURE.md "Flows").
+
+Here rather than in devices_app: recording the change also releases the replies that waited
+for the device, which are the core's rows, and the base layer imports nothing above it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from config.logs import bind_ids
+from devices_app.gateways.events import ConnectionChange
+from devices_app.models import Device
+from realtime import publisher as realtime
+
+from .outbound import messages_release_for_device
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def device_connection_apply(*, device: Device, event: ConnectionChange) -> Device:
+    """Record a connect / disconnect reported by the gateway.
+
+    Locks the device row. Idempotent and order-safe: an event older than the last recorded
+    change (a late retry) is ignored, and a repeat changes nothing. On commit, when the status
+    changed: `device.status_changed` to the device's agents and to staff; on a reconnect, the
+    replies that waited for the device are enqueued (`messages_release_for_device`).
+    """
+    bind_ids(device_id=device.pk)
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    when = event.timestamp or timezone.now()
+    if device.status_changed_at is not None and when < device.status_changed_at:
+        return device
+    status = Device.Status.CONNECTED if event.connected else Device.Status.DISCONNECTED
+    reason = "" if event.connected else event.reason
+    if device.status == status and device.status_reason == reason:
+        return device
+    device.status = status
+    device.status_reason = reason
+    device.status_changed_at = when
+    device.save(update_fields=["status", "status_reason", "status_changed_at"])
+    logger.info("device %s %s%s", device.pk, status, f": {reason}" if reason else "")
+    realtime.device_status_changed_on_commit(device_id=device.pk, status=status)
+    if event.connected:
+        # Replies held while the device was away leave now, not at the next sweep.
+        messages_release_for_device(device=device)
+    return device

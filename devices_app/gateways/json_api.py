@@ -1,0 +1,132 @@
+"""One JSON call to a gateway's HTTP API, with what the network did made explicit.
+
+The ApiWago and wonotify clients share this: a call answers either an `Answer` (the gateway
+said something, any status code) or a `TransportFailure` saying how far the request got. The
+clients classify both into their gateway's meaning; this module decides nothing about it.
+
+Why the failure kinds matter (docs/ARCHITECTURE.md "Delivery semantics"): `unreachable` means no
+connection was made, so the gateway never saw the request and repeating it is safe; `timeout`
+and `dropped` mean (part of) the request reached it, so a send may have happened; `bad_url`
+means the configured address cannot be used at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+from django.utils.translation import gettext_noop
+
+from .base import REASON_BAD_GATEWAY_URL, REASON_UNREACHABLE
+from .http import shared_client, timeout
+
+logger = logging.getLogger(__name__)
+
+FailureKind = Literal["unreachable", "timeout", "dropped", "bad_url"]
+
+# Reasons for device operations (a send uses base's "may have been sent" ones instead).
+REASON_TIMEOUT = gettext_noop("The gateway did not answer in time.")
+REASON_DROPPED = gettext_noop("The connection to the gateway broke.")
+REASON_GARBLED = gettext_noop("The gateway's answer could not be read.")
+
+OPERATION_REASONS = frozenset({REASON_TIMEOUT, REASON_DROPPED, REASON_GARBLED})
+
+FAILURE_REASONS: dict[str, str] = {
+    "unreachable": REASON_UNREACHABLE,
+    "timeout": REASON_TIMEOUT,
+    "dropped": REASON_DROPPED,
+    "bad_url": REASON_BAD_GATEWAY_URL,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    data: Any  # the decoded JSON, or None when the body is not JSON
+    text: str  # the body as text, cut short: for messages when it is not JSON
+
+
+@dataclass(frozen=True)
+class TransportFailure:
+    kind: FailureKind
+
+    @property
+    def reason(self) -> str:
+        return FAILURE_REASONS[self.kind]
+
+
+def call(
+    method: str,
+    url: str,
+    *,
+    params: dict[str, Any] | None = None,
+    json_body: Any = None,
+    headers: dict[str, str] | None = None,
+    client: httpx.Client | None = None,
+) -> Answer | TransportFailure:
+    """Make one request; never raises for what the network or the gateway did."""
+    http = client or shared_client.get()
+    try:
+        response = http.request(
+            method,
+            url,
+            params=params,
+            json=json_body,
+            headers=headers,
+            timeout=timeout(),
+        )
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        logger.error("gateway URL %r unusable: %r", url, exc)
+        return TransportFailure("bad_url")
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        logger.info("gateway %s unreachable: %r", url, exc)
+        return TransportFailure("unreachable")
+    except httpx.TimeoutException as exc:
+        logger.warning("gateway %s timed out: %r", url, exc)
+        return TransportFailure("timeout")
+    except httpx.TransportError as exc:
+        logger.warning("gateway %s dropped the connection: %r", url, exc)
+        return TransportFailure("dropped")
+    try:
+        data = json.loads(response.content) if response.content else None
+    except ValueError:
+        data = None
+    return Answer(
+        status_code=response.status_code,
+        data=data,
+        text=response.content[:300].decode("utf-8", "replace").strip(),
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number Sapa stores")
+
+
+def _clean(value: Any) -> Any:
+    """Strings PostgreSQL can store: no NUL, no lone surrogate (SQLite would take both, so a
+    body stored on one database and refused on the other is avoided here)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {_clean(str(key)): _clean(item) for key, item in value.items()}
+    return value
+
+
+def load_webhook_json(raw: bytes) -> dict[str, Any]:
+    """A webhook body as a JSON object, safe to store; ValueError says why it is not one."""
+    if not raw.strip():
+        raise ValueError("empty body: expected a JSON object")
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"body is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"body must be a JSON object, got {type(data).__name__}")
+    return _clean(data)
