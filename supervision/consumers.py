@@ -21,8 +21,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from chats import live as chats_live
-from realtime import publisher as realtime
 from chats.consumers import CLOSE_NOT_ALLOWED, CLOSE_RESYNC, rendered
+from realtime import publisher as realtime
 
 from .live import render_board, scope_reread
 from .scope import divisions_for_scope

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 
 from agents.models import Agent
 from agents.presence import presence_set_away
-from realtime import publisher as realtime
 from chats.models import Conversation
 from chats.services.assignment import queue_drain
 from chats.services.transfer import conversation_hand_back, conversation_transfer_by_user
+from realtime import publisher as realtime
 
 from .models import SupervisorAction, SupervisorScope
 from .scope import Scope
