@@ -8,6 +8,10 @@ dirty; one render per `SUPERVISION_BOARD_DEBOUNCE_SECONDS` at most, and one ever
 `SUPERVISION_BOARD_REFRESH_SECONDS` anyway (ages and per-minute rates move with the clock, and
 agent groups joined at connect miss agents added later). A render that equals the last one
 sends nothing. The first render after connect is the page's resynchronization.
+
+Two pages open this socket: the board (`?board=1`), which gets the board, and the device
+console on a device's admin page, which gets that device's status card on each
+`device.status_changed` (`chats.live.render_device_status_for_staff`). Both are scoped alike.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -61,12 +66,15 @@ class SupervisorConsumer(AsyncWebsocketConsumer):
         self.last_html = ""
         self.dirty = asyncio.Event()
         self.dirty.set()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.wants_board = query.get("board") == ["1"]
         groups = await database_sync_to_async(_groups_for)(scope, agents)
         self.joined = groups
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        self.render_task = asyncio.create_task(self.render_loop())
+        if self.wants_board:
+            self.render_task = asyncio.create_task(self.render_loop())
 
     async def disconnect(self, code: int) -> None:
         task = getattr(self, "render_task", None)
@@ -110,8 +118,16 @@ class SupervisorConsumer(AsyncWebsocketConsumer):
         if kind == "layer.reconnected":
             await self.close(code=CLOSE_RESYNC)
             return
-        if self.relevant(message):
+        if not self.relevant(message):
+            return
+        if self.wants_board:
             self.dirty.set()
+        elif kind == "device.status_changed":
+            html = await rendered(chats_live.render_device_status_for_staff)(
+                language=self.language, device_id=message["device_id"]
+            )
+            if html.strip():
+                await self.send(text_data=html)
 
     def relevant(self, event: dict) -> bool:
         kind = event.get("type")

@@ -21,7 +21,7 @@ def test_staff_land_on_the_board_from_home_login_and_inbox(desk):
         assert response["Location"] == reverse("supervision:board"), path
     board = client.get(reverse("supervision:board"))
     assert board.status_code == 200
-    assert 'ws-connect="/ws/staff/"' in board.content.decode()
+    assert 'ws-connect="/ws/staff/?board=1"' in board.content.decode()
 
 
 def test_anonymous_is_sent_to_sign_in(desk):

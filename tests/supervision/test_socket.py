@@ -36,7 +36,7 @@ def cookie_for(user) -> bytes:
 async def open_board(user):
     cookie = await sync_to_async(cookie_for)(user)
     communicator = WebsocketCommunicator(
-        application, "/ws/staff/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, "/ws/staff/?board=1", headers=[ORIGIN, (b"cookie", cookie)]
     )
     connected, _ = await communicator.connect()
     assert connected
@@ -51,7 +51,7 @@ async def test_agents_and_anonymous_cannot_open_the_staff_socket(desk):
     agent = await sync_to_async(agent_client)("6281100000001", desk.ani.token)
     cookie = f"sessionid={agent.cookies['sessionid'].value}".encode()
     agent_socket = WebsocketCommunicator(
-        application, "/ws/staff/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, "/ws/staff/?board=1", headers=[ORIGIN, (b"cookie", cookie)]
     )
     assert not (await agent_socket.connect())[0]
 
@@ -104,3 +104,25 @@ async def test_a_staff_user_who_loses_staff_status_is_closed_at_the_next_render(
     closed = await board.receive_output(timeout=5)
     assert closed["type"] == "websocket.close" and closed["code"] == 4403
     await board.disconnect()
+
+
+async def test_the_device_console_socket_gets_status_cards_of_its_divisions_only(desk):
+    from realtime import publisher as realtime
+
+    cookie = await sync_to_async(cookie_for)(desk.sales_supervisor)
+    console = WebsocketCommunicator(
+        application, "/ws/staff/", headers=[ORIGIN, (b"cookie", cookie)]
+    )
+    assert (await console.connect())[0]
+    assert await console.receive_nothing(timeout=0.3)  # no board on the console's socket
+
+    def drop(device):
+        Device.objects.filter(pk=device.pk).update(status=Device.Status.DISCONNECTED)
+        realtime.device_status_changed_on_commit(device_id=device.pk, status="disconnected")
+
+    await sync_to_async(drop)(desk.support_device)
+    assert await console.receive_nothing(timeout=0.5)
+    await sync_to_async(drop)(desk.sales_device)
+    card = await console.receive_from(timeout=5)
+    assert f"device-{desk.sales_device.pk}-status" in card and 'id="board"' not in card
+    await console.disconnect()
