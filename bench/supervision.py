@@ -35,8 +35,7 @@ def setup(database_url: str | None) -> None:
         path = Path(tempfile.mkdtemp()) / "bench.sqlite3"
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
-    # DEBUG off: the fill's million inserts must not fill the query log the counts read.
-    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.setdefault("DJANGO_DEBUG", "true")  # the query log is reset before each count
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(REPO))
     import django

@@ -22,6 +22,8 @@ from devices_app.models import Device
 from .scope import Scope, divisions_for_scope
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Failed or unconfirmed replies younger than this many days are "replies that need a person".
+ATTENTION_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,9 @@ def board_read(*, scope: Scope, now: datetime | None = None) -> Board:
             scope.q("conversation__division"),
             direction=Message.Direction.OUT,
             status__in=[Message.Status.FAILED, Message.Status.UNCONFIRMED],
+            # Recent ones: an older failure nobody retried is history (the reports count it),
+            # and the bound keeps this on the (status, created_at) index on a large desk.
+            created_at__gte=now - timedelta(days=ATTENTION_DAYS),
         )
         .exclude(conversation__status=Conversation.Status.RESOLVED)
         .select_related("conversation__contact", "sender_agent")

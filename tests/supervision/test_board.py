@@ -89,6 +89,7 @@ def test_board_devices_rates_and_replies_needing_a_person(desk):
     message(convo, "out", ago=6, status=Message.Status.UNCONFIRMED)
     resolved = conversation(desk.sales_device, status=Conversation.Status.RESOLVED)
     message(resolved, "out", ago=7, status=Message.Status.FAILED)  # nobody needs to act now
+    message(convo, "out", ago=8 * 24 * 60, status=Message.Status.FAILED)  # a week old: history
     other = conversation(desk.support_device)
     message(other, "out", ago=1, status=Message.Status.FAILED)
 
