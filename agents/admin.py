@@ -20,8 +20,35 @@ from .timezones import time_zone_choices
 admin.site.register(User, UserAdmin)
 
 
+class AgentAdminForm(forms.ModelForm):
+    """An agent usually answers for the division their device routes to: left empty, the
+    division is the device's."""
+
+    class Meta:
+        model = Agent
+        # The admin's get_fields() decides what is shown; these are the editable ones.
+        fields = ["name", "device", "division", "max_open_chats", "is_active", "time_zone"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        division = self.fields.get("division")
+        if division is not None:
+            division.required = False
+            division.help_text = _("Leave empty to use the division of the agent's device.")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        device = cleaned.get("device")
+        if not cleaned.get("division") and device is not None:
+            cleaned["division"] = device.division
+        elif not cleaned.get("division") and "device" not in self.errors:
+            self.add_error("division", _("Choose a division (or a device to take it from)."))
+        return cleaned
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
+    form = AgentAdminForm
     list_display = [
         "name",
         "division",

@@ -23,6 +23,7 @@ from agents.timezones import agent_time_zone
 from realtime import publisher as realtime
 
 from . import live
+from .consumers_collision import CollisionGuardMixin
 from .services.assignment import queue_drain
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class _GroupsConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=html)
 
 
-class AgentConsumer(_GroupsConsumer):
+class AgentConsumer(CollisionGuardMixin, _GroupsConsumer):
     async def connect(self) -> None:
         self.agent = await database_sync_to_async(agent_get_for_user)(user=self.scope.get("user"))
         if self.agent is None:
@@ -143,7 +144,13 @@ class AgentConsumer(_GroupsConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self.presence_stop()
+        if getattr(self, "agent", None) is not None:
+            await self.collision_leave()
         await super().disconnect(code)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        # What the page sends: the collision guard's reports (chats.consumers_collision).
+        await self.collision_receive(text_data)
 
     async def session_ended(self, event: dict) -> None:
         # Access ended (agents.access): presence ends now, not after the grace period.
@@ -290,6 +297,13 @@ class AgentConsumer(_GroupsConsumer):
         await self._conversation(event)
 
     async def device_status_changed(self, event: realtime.DeviceStatusChanged) -> None:
+        # The same change reaches a socket through each group that concerns it (its device,
+        # its division's queue, its agent): render it once.
+        change_id = event.get("change_id")
+        if change_id is not None:
+            if change_id == getattr(self, "last_device_change", None):
+                return
+            self.last_device_change = change_id
         html = await rendered(live.render_device_banner)(self.viewer, device_id=event["device_id"])
         await self.send_html(html)
 

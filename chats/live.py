@@ -25,8 +25,10 @@ from .models import Message
 from .selectors import (
     conversation_get_for_agent,
     conversation_tab_counts_for_agent,
+    devices_concerning_agent,
     message_get_for_agent,
 )
+from .services.collision import collision_colleagues
 
 LIVE = "chats/partials/live.html"
 
@@ -238,9 +240,15 @@ def render_message_updated(viewer: Viewer, *, message_id: int) -> str:
 
 
 def render_device_banner(viewer: Viewer, *, device_id: int) -> str:
-    if device_id != viewer.device_id:
-        return ""
-    device = Device.objects.filter(pk=device_id).first()
+    """The device's banner and the open thread's connection note, for a viewer the device
+    concerns (they log in with it, it routes to their division, or they hold a chat on it)."""
+    device = (
+        devices_concerning_agent(
+            agent_id=viewer.agent_id, division_id=viewer.division_id, device_id=viewer.device_id
+        )
+        .filter(pk=device_id)
+        .first()
+    )
     if device is None:
         return ""
     return _render(viewer, "device", {"device": device})
@@ -252,3 +260,15 @@ def render_device_status_for_staff(*, language: str, device_id: int) -> str:
         return ""
     with translation.override(language), timezone.override(settings.TIME_ZONE):
         return render_to_string("devices_app/partials/device_status.html", {"device": device})
+
+
+def render_collision(viewer: Viewer, *, conversation_id: int) -> str:
+    """Who else has the conversation open, for the collision line of its thread. Reads Redis
+    only: the viewer's right to see the conversation was checked when their page reported
+    showing it (chats.consumers_collision)."""
+    colleagues = collision_colleagues(
+        conversation_id=conversation_id, exclude_agent_id=viewer.agent_id
+    )
+    return _render(
+        viewer, "collision", {"conversation_id": conversation_id, "colleagues": colleagues}
+    )

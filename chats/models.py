@@ -251,6 +251,9 @@ class Message(models.Model):
         verbose_name=_("quotes"),
     )
     is_forwarded = models.BooleanField(_("forwarded"), default=False)
+    # The collision guard (chats.services.collision): who else was typing in the chat when this
+    # reply was stored. Not a refusal: both may have answered; the bubble says so.
+    collided_with = models.CharField(_("others typing when sent"), max_length=255, blank=True)
 
     # Inbound identity: the gateway's inbox id when it gives one, and the dedupe key that makes
     # a retried webhook store nothing new.

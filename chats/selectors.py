@@ -4,13 +4,17 @@ what"): an agent sees the conversations assigned to them and their division's qu
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent
 from agents.presence import PresenceUnavailable, presence_states
+from devices_app.models import Device
 from devices_app.phone import InvalidNumber, normalize_number
 from divisions.models import Division
 from rotation.selectors import assignment_log_explain, assignment_logs_for_conversation
@@ -22,6 +26,18 @@ INBOX_PAGE = 50
 THREAD_PAGE = 50
 
 TABS = ("mine", "queue", "resolved")
+TAB_LABELS = {"mine": _("Mine"), "queue": _("Queue"), "resolved": _("Resolved")}
+
+# PostgreSQL text-search configuration for message text (and its index, migration 0006).
+SEARCH_CONFIG = "simple"
+
+
+def tab_of(conversation: Conversation) -> str:
+    """The inbox tab a conversation the agent may see belongs to (a search hit says it)."""
+    return {
+        Conversation.Status.QUEUED: "queue",
+        Conversation.Status.RESOLVED: "resolved",
+    }.get(conversation.status, "mine")
 
 
 def _queued_in_division(division_id: int) -> Q:
@@ -44,6 +60,16 @@ def conversation_get_for_agent(
             _visible_to_agent(agent_id=agent_id, division_id=division_id), pk=conversation_id
         )
         .select_related("contact", "device", "agent", "division")
+        .first()
+    )
+
+
+def conversation_get_audience(*, conversation_id: int) -> Conversation | None:
+    """Who a conversation's pushes go to (its agent and division ids only, nothing to show).
+    For telling its audience that someone left it, who may no longer see it themselves."""
+    return (
+        Conversation.objects.only("pk", "agent_id", "division_id")
+        .filter(pk=conversation_id)
         .first()
     )
 
@@ -111,8 +137,8 @@ def _tab_scope(*, agent_id: int, division_id: int, tab: str) -> Q:
     return Q(agent_id=agent_id, status=Conversation.Status.OPEN)
 
 
-def _search(scope: Q, query: str) -> Q:
-    """Name, number (as typed: 0812…, +62 812…, 62812…) or message text."""
+def _contact_matches(query: str) -> Q:
+    """Name or number (as typed: 0812…, +62 812…, 62812…)."""
     match = Q(contact__name__icontains=query) | Q(contact__address__icontains=query)
     digits = "".join(ch for ch in query if ch.isdigit())
     if len(digits) >= 4:
@@ -121,11 +147,46 @@ def _search(scope: Q, query: str) -> Q:
             match |= Q(contact__address__contains=normalize_number(query))
         if digits.startswith("0"):
             match |= Q(contact__address__contains=digits[1:])
-    # Text search only inside conversations this agent may see in this tab.
-    matching_text = Message.objects.filter(
-        conversation__in=Conversation.objects.filter(scope), text__icontains=query
-    ).values("conversation_id")
-    return match | Q(pk__in=matching_text)
+    return match
+
+
+def _search_words(query: str) -> list[str]:
+    return re.findall(r"\w+", query)[:10]
+
+
+def _messages_matching(query: str) -> QuerySet[Message]:
+    """Messages whose text has every word of the query (in any order).
+
+    On PostgreSQL, its full-text search: each word as a prefix ("band" finds "Bandung"), with
+    the `simple` configuration (no stemming: the desk writes Indonesian and English, and
+    PostgreSQL has no Indonesian dictionary), served by the GIN index of migration 0006. On
+    SQLite, a plain case-insensitive substring test per word."""
+    words = _search_words(query)
+    if not words:
+        return Message.objects.none()
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        # Words are \w+ only, so the raw tsquery holds no operator a customer typed.
+        raw = " & ".join(f"'{word.lower()}':*" for word in words)
+        return Message.objects.annotate(search=SearchVector("text", config=SEARCH_CONFIG)).filter(
+            search=SearchQuery(raw, config=SEARCH_CONFIG, search_type="raw")
+        )
+    messages = Message.objects.all()
+    for word in words:
+        messages = messages.filter(text__icontains=word)
+    return messages
+
+
+def _search(query: str) -> Q:
+    """A conversation matches by its contact's name or number, or by the text of a message in
+    its thread as the agent reads it: this episode or an earlier one of the same contact
+    (`message_page_for_conversation`)."""
+    in_thread = _messages_matching(query).filter(
+        conversation__contact_id=OuterRef("contact_id"),
+        conversation__opened_at__lte=OuterRef("opened_at"),
+    )
+    return _contact_matches(query) | Q(Exists(in_thread))
 
 
 def _cursor_encode(conversation: Conversation) -> str:
@@ -153,19 +214,23 @@ def conversation_page_for_agent(
     """One page of an inbox tab, newest activity first, for this agent only.
 
     Tabs: `mine` (the agent's open chats), `queue` (their division's queued chats),
-    `resolved` (chats they resolved); `label` narrows the tab to chats carrying it. Keyset
+    `resolved` (chats they resolved); a `query` searches all three at once (names, numbers,
+    the text of each thread with its earlier episodes); `label` narrows to chats carrying it. Keyset
     pagination on (last_activity_at, id), which the (agent, status, -last_activity_at) and
     (division, status, -last_activity_at) indexes serve, so the tenth page costs what the first
     does. A fixed number of queries per page: each row carries its labels in `inbox_labels`
     (one query for the whole page).
     """
-    scope = _tab_scope(
-        agent_id=agent.pk, division_id=agent.division_id, tab=tab if tab in TABS else "mine"
-    )
-    filters = scope
     query = (query or "").strip()[:100]
     if query:
-        filters &= _search(scope, query)
+        # A search looks through every conversation the agent may see, whatever the tab;
+        # each hit shows its tab (`tab_of`).
+        filters = _visible_to_agent(agent_id=agent.pk, division_id=agent.division_id)
+        filters &= _search(query)
+    else:
+        filters = _tab_scope(
+            agent_id=agent.pk, division_id=agent.division_id, tab=tab if tab in TABS else "mine"
+        )
     after = _cursor_decode(cursor) if cursor else None
     if after is not None:
         when, pk = after
@@ -327,4 +392,47 @@ def transfer_targets_for_agent(*, agent: Agent) -> TransferTargets:
             for c in colleagues
         ],
         divisions=list(Division.objects.order_by("name", "pk")),
+    )
+
+
+# --- Device connection: who is concerned ---------------------------------------------------
+
+
+def devices_concerning_agent(
+    *, agent_id: int, division_id: int, device_id: int
+) -> QuerySet[Device]:
+    """The devices whose connection an agent must know about, by name: the one they log in
+    with, the active ones routing new chats to their division, and those of the unresolved
+    chats they may see (a chat transferred in from another division's number). A disconnect of
+    any of them holds the agent's replies, so the workspace shows each one's banner."""
+    unresolved = (
+        Conversation.objects.filter(_visible_to_agent(agent_id=agent_id, division_id=division_id))
+        .exclude(status=Conversation.Status.RESOLVED)
+        .values("device_id")
+    )
+    return Device.objects.filter(
+        Q(pk=device_id) | Q(division_id=division_id, is_active=True) | Q(pk__in=unresolved)
+    ).order_by("name", "pk")
+
+
+@dataclass(frozen=True)
+class DeviceAudience:
+    agent_ids: list[int]
+    division_ids: list[int]
+
+
+def device_audience(*, device: Device) -> DeviceAudience:
+    """Who besides the device's own agents hears of its connection changes: the division it
+    routes new chats to and the divisions of its queued chats (their queues), and the agents
+    holding its open chats (a colleague who took over from another number, a transfer across
+    divisions). The mirror of `devices_concerning_agent`, as groups to publish to."""
+    unresolved = Conversation.objects.filter(device=device).exclude(
+        status=Conversation.Status.RESOLVED
+    )
+    agent_ids = sorted(
+        set(unresolved.filter(agent__isnull=False).values_list("agent_id", flat=True))
+    )
+    queued_divisions = unresolved.filter(agent__isnull=True).values_list("division_id", flat=True)
+    return DeviceAudience(
+        agent_ids=agent_ids, division_ids=sorted({device.division_id, *queued_divisions})
     )

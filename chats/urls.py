@@ -7,6 +7,7 @@ app_name = "chats"
 urlpatterns = [
     path("inbox", views.inbox, name="inbox"),
     path("inbox/list", views.conversation_list, name="conversation_list"),
+    path("inbox/devices", views.device_banners, name="device_banners"),
     path("inbox/c/<int:conversation_id>", views.conversation, name="conversation"),
     path(
         "inbox/c/<int:conversation_id>/older", views.conversation_older, name="conversation_older"

@@ -13,18 +13,19 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from agents.decorators import agent_required
 
 from .media import attachment_response
 from .selectors import (
+    TAB_LABELS,
     TABS,
     assignment_history_for_conversation,
     conversation_get_for_agent,
     conversation_page_for_agent,
     conversation_tab_counts_for_agent,
+    devices_concerning_agent,
     label_list,
     message_get_for_agent,
     message_get_in_thread,
@@ -34,8 +35,6 @@ from .selectors import (
 from .services.conversations import conversation_reopen, conversation_resolve, conversation_take
 from .services.outbound import MAX_TEXT_LENGTH, message_retry
 from .services.reading import conversation_mark_read
-
-TAB_LABELS = {"mine": _("Mine"), "queue": _("Queue"), "resolved": _("Resolved")}
 
 
 def _conversation_or_404(request, conversation_id: int):
@@ -83,7 +82,28 @@ def _inbox_context(
         "tabs": [(key, TAB_LABELS[key], counts.get(key)) for key in TABS],
         "conversations": page.conversations,
         "next_cursor": page.next_cursor,
+        "banner_devices": _banner_devices(request),
     }
+
+
+def _banner_devices(request) -> list:
+    agent = request.agent
+    return list(
+        devices_concerning_agent(
+            agent_id=agent.pk, division_id=agent.division_id, device_id=agent.device_id
+        )
+    )
+
+
+@require_GET
+@agent_required
+def device_banners(request):
+    """The connection banners alone, for the page's resync after a (re)connect."""
+    return render(
+        request,
+        "chats/partials/device_banners.html",
+        {"banner_devices": _banner_devices(request)},
+    )
 
 
 def _thread_context(request, conversation, **extra) -> dict:

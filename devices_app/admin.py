@@ -31,7 +31,6 @@ class DeviceForm(forms.ModelForm):
         label=_("Gateway token"),
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Leave empty to keep the current token."),
     )
 
     class Meta:
@@ -49,6 +48,9 @@ class DeviceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A new device has no token to keep.
+            self.fields["gateway_token"].help_text = _("Leave empty to keep the current token.")
         # An empty field means "the default": show what that is, in the field and under it.
         default = default_pacing()
         defaults = {

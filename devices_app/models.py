@@ -165,6 +165,16 @@ class SandboxMessage(models.Model):
     poll_name = models.CharField(_("poll question"), max_length=255, blank=True)
     poll_choices = models.JSONField(_("poll choices"), default=list, blank=True)
     state = models.CharField(_("delivery state"), max_length=16, blank=True)
+    # The customer's reply to one message of the chat, as their phone shows it.
+    quoted = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("quotes"),
+    )
+    is_forwarded = models.BooleanField(_("forwarded"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -12,6 +12,8 @@ import asyncio
 import logging
 import os
 import threading
+import uuid
+from collections.abc import Iterable
 from typing import Any, Literal, TypedDict
 
 from channels.layers import get_channel_layer
@@ -92,6 +94,9 @@ class DeviceStatusChanged(TypedDict):
     type: Literal["device.status_changed"]
     device_id: int
     status: str
+    # One id for the one change: a socket reached through several groups (its device, its
+    # division's queue, its own) renders it once.
+    change_id: str
 
 
 class SessionEnded(TypedDict):
@@ -251,14 +256,30 @@ def conversation_updated_on_commit(
     publish_on_commit(conversation_group(agent_id=agent_id, division_id=division_id), event)
 
 
-def device_status_changed_on_commit(*, device_id: int, status: str) -> None:
+def device_status_changed_on_commit(
+    *,
+    device_id: int,
+    status: str,
+    agent_ids: Iterable[int] = (),
+    division_ids: Iterable[int] = (),
+) -> None:
+    """To the agents who log in with the device, to staff, and to everyone else who has chats
+    on it (`chats.selectors.device_audience`: those agents' own groups and those divisions'
+    queues); consumers re-check and render each change once."""
     event: DeviceStatusChanged = {
         "type": "device.status_changed",
         "device_id": device_id,
         "status": status,
+        "change_id": uuid.uuid4().hex,
     }
-    publish_on_commit(device_group(device_id), event)
-    publish_on_commit(STAFF_GROUP, event)
+    groups = [
+        device_group(device_id),
+        STAFF_GROUP,
+        *(division_queue_group(pk) for pk in division_ids),
+        *(agent_group(pk) for pk in agent_ids),
+    ]
+    for group in groups:
+        publish_on_commit(group, event)
 
 
 # --- Added with the workspace tools ---------------------------------------------------------
@@ -285,3 +306,29 @@ def message_updated_on_commit(
         "message_id": message_id,
     }
     publish_on_commit(conversation_group(agent_id=agent_id, division_id=division_id), event)
+
+
+# --- The collision guard (chats.services.collision) ------------------------------------------
+
+
+class ConversationCollision(TypedDict):
+    """Someone viewing, typing in or leaving a conversation. Consumer method
+    `conversation_collision` renders who else has it open, only on the sockets that show that
+    conversation and only for people other than `agent_id`."""
+
+    type: Literal["conversation.collision"]
+    conversation_id: int
+    agent_id: int
+
+
+def conversation_collision_publish(
+    *, conversation_id: int, agent_id: int, group_agent_id: int | None, division_id: int
+) -> None:
+    """At once (the state is in Redis, not in a transaction), to the people who may see the
+    conversation: its agent, or its division's queue while it has none."""
+    event: ConversationCollision = {
+        "type": "conversation.collision",
+        "conversation_id": conversation_id,
+        "agent_id": agent_id,
+    }
+    publish(conversation_group(agent_id=group_agent_id, division_id=division_id), event)

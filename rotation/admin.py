@@ -108,6 +108,18 @@ class RotatorLinkAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("members__device")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "slug":
+            # The admin renders help texts as HTML: the model's "/r/<link>" lost its "<link>"
+            # as an unknown tag. Spelled out with the site's address, escaped.
+            prefix = reverse("rotation:rotator", args=["x"]).removesuffix("x")
+            field.help_text = format_html(
+                _("The public address is {address}."),
+                address=f"{settings.PUBLIC_BASE_URL}{prefix}<{_('link')}>",
+            )
+        return field
+
     @admin.display(description=_("public address"))
     def public_url(self, obj: RotatorLink) -> str:
         if not obj.pk:

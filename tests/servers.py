@@ -19,11 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
-def uvicorn_server(env: dict[str, str]) -> Iterator[tuple[str, Path]]:
+def uvicorn_server(env: dict[str, str], port: int | None = None) -> Iterator[tuple[str, Path]]:
     """Start Uvicorn with `env` over the current environment; yield (base URL, log path) once
     /healthz answers; stop it on exit (before the test database is torn down: PostgreSQL
-    refuses to drop a database with open connections)."""
-    port = free_port()
+    refuses to drop a database with open connections). `port`: when `env` must name the
+    server's own address (PUBLIC_BASE_URL), else a free one."""
+    port = port or free_port()
     log = tempfile.NamedTemporaryFile(prefix="sapa-uvicorn-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         [

@@ -16,6 +16,7 @@ from devices_app.gateways.events import ConnectionChange
 from devices_app.models import Device
 from realtime import publisher as realtime
 
+from ..selectors import device_audience
 from .outbound import messages_release_for_device
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
 
     Locks the device row. Idempotent and order-safe: an event older than the last recorded
     change (a late retry) is ignored, and a repeat changes nothing. On commit, when the status
-    changed: `device.status_changed` to the device's agents and to staff; on a reconnect, the
+    changed: `device.status_changed` to staff and to every agent with chats on the device
+    (`device_audience`), not only those who log in with it; on a reconnect, the
     replies that waited for the device are enqueued (`messages_release_for_device`).
     """
     bind_ids(device_id=device.pk)
@@ -44,7 +46,13 @@ def device_connection_apply(*, device: Device, event: ConnectionChange) -> Devic
     device.status_changed_at = when
     device.save(update_fields=["status", "status_reason", "status_changed_at"])
     logger.info("device %s %s%s", device.pk, status, f": {reason}" if reason else "")
-    realtime.device_status_changed_on_commit(device_id=device.pk, status=status)
+    audience = device_audience(device=device)
+    realtime.device_status_changed_on_commit(
+        device_id=device.pk,
+        status=status,
+        agent_ids=audience.agent_ids,
+        division_ids=audience.division_ids,
+    )
     if event.connected:
         # Replies held while the device was away leave now, not at the next sweep.
         messages_release_for_device(device=device)

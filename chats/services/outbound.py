@@ -53,6 +53,7 @@ from templates_app.coordinates import decimal_from_text
 
 from ..media import outgoing_attachment_validate, outgoing_file_signed_url
 from ..models import Conversation, Message
+from .collision import collision_typists
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -233,6 +234,13 @@ def _conversation_lock_for_reply(
     return conversation
 
 
+def _typed_over(*, conversation: Conversation, agent: Agent) -> str:
+    """Who else was typing in the chat as this reply was stored: the reply is not refused,
+    it is marked (chats.services.collision)."""
+    names = collision_typists(conversation_id=conversation.pk, exclude_agent_id=agent.pk)
+    return ", ".join(names)[: Message._meta.get_field("collided_with").max_length]
+
+
 def _reply_store(
     *,
     conversation: Conversation,
@@ -252,6 +260,7 @@ def _reply_store(
         quoted=quoted,
         status=S.QUEUED,
         next_attempt_at=now,
+        collided_with=_typed_over(conversation=conversation, agent=agent),
         **fields,
     )
     message.full_clean(exclude=["conversation", "device", "sender_agent", "quoted"])

@@ -13,17 +13,21 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import posixpath
 import secrets
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, JsonResponse
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from chats.media import PREVIEW_IMAGE_EXTENSIONS
 from chats.services.connection import device_connection_apply
@@ -31,7 +35,12 @@ from chats.services.connection import device_connection_apply
 from ..gateways.events import ConnectionChange
 from ..models import Device, SandboxMessage
 from ..phone import InvalidNumber, display_number, normalize_number
-from .services import sandbox_customer_write, sandbox_send_accept
+from .services import (
+    sandbox_customer_write,
+    sandbox_file_from_signature,
+    sandbox_file_store,
+    sandbox_send_accept,
+)
 
 # A 1×1 PNG: the sandbox has no real WhatsApp session to pair.
 QR_PNG = base64.b64encode(
@@ -239,11 +248,21 @@ def image_preview_url(message: SandboxMessage) -> str:
     return message.url if extension in PREVIEW_IMAGE_EXTENSIONS and served_by_sapa else ""
 
 
-def _chat_context(device: Device, number: str, name: str) -> dict:
+def _quote_param(device: Device, number: str, value) -> SandboxMessage | None:
+    """The message of this chat the customer replies to (`quote=<id>`), or None."""
+    value = str(value or "").strip()
+    if not (value.isascii() and value.isdecimal() and len(value) <= 9):
+        return None
+    return SandboxMessage.objects.filter(pk=int(value), device=device, customer=number).first()
+
+
+def _chat_context(
+    device: Device, number: str, name: str, *, quote=None, error: str = "", form=None
+) -> dict:
     messages = list(
-        SandboxMessage.objects.filter(device=device, customer=number).order_by(
-            "-created_at", "-id"
-        )[:200]
+        SandboxMessage.objects.filter(device=device, customer=number)
+        .select_related("quoted")
+        .order_by("-created_at", "-id")[:200]
     )
     messages.reverse()
     for message in messages:
@@ -254,6 +273,9 @@ def _chat_context(device: Device, number: str, name: str) -> dict:
         "display_number": display_number(number),
         "name": name,
         "messages": messages,
+        "quote": quote,
+        "error": error,
+        "form": form or {},
     }
 
 
@@ -263,10 +285,31 @@ def customer_chat(request):
     params = _chat_params(request.GET)
     if params is None:
         return redirect("sandbox:start")
-    context = _chat_context(*params)
-    if request.htmx:
+    quote = _quote_param(params[0], params[1], request.GET.get("quote"))
+    context = _chat_context(*params, quote=quote)
+    if request.htmx and request.htmx.target == "sandbox-messages":
         return render(request, "devices_app/sandbox/chat.html#messages", context)
     return render(request, "devices_app/sandbox/chat.html", context)
+
+
+def _location_param(post) -> str:
+    """ "lat,lng" from the location fields (a decimal comma is read as a point), "" when both
+    are empty; ValidationError when they are not a place on Earth."""
+    raw = [post.get(key, "").strip().replace(",", ".") for key in ("latitude", "longitude")]
+    if not any(raw):
+        return ""
+    try:
+        lat, lng = (Decimal(value) for value in raw)
+    except InvalidOperation:
+        lat = lng = None
+    if lat is None or not (lat.is_finite() and lng.is_finite()) or abs(lat) > 90 or abs(lng) > 180:
+        raise ValidationError(
+            _(
+                "Give a latitude (-90 to 90) and a longitude (-180 to 180), "
+                "for example -6.2088 and 106.8456."
+            )
+        )
+    return f"{lat.normalize():f},{lng.normalize():f}"
 
 
 @sandbox_enabled
@@ -277,8 +320,8 @@ def customer_write(request):
     if params is None:
         raise Http404
     device, number, name = params
-    text = request.POST.get("text", "").strip()[:4000]
     vote_for = request.POST.get("vote_for")
+    error = ""
     if vote_for:
         poll = get_object_or_404(
             SandboxMessage, pk=vote_for, device=device, customer=number, direction="out"
@@ -292,11 +335,56 @@ def customer_write(request):
                 poll_name=poll.poll_name,
                 choices=[choice],
             )
-    elif text:
-        sandbox_customer_write(device=device, customer=number, name=name, text=text)
+    else:
+        error = _customer_message(request, device, number, name)
+    quote = _quote_param(device, number, request.POST.get("quote")) if error else None
+    context = _chat_context(
+        device, number, name, quote=quote, error=error, form=request.POST if error else None
+    )
     if request.htmx:
-        return render(request, "devices_app/sandbox/chat.html#messages", _chat_context(*params))
+        return render(request, "devices_app/sandbox/chat.html#sent", context)
+    if error:
+        return render(request, "devices_app/sandbox/chat.html", context)
     return redirect(_chat_url(device, number, name))
+
+
+def _customer_message(request, device: Device, number: str, name: str) -> str:
+    """Send what the compose box holds; the reason in words when nothing could be sent."""
+    text = request.POST.get("text", "").strip()[:4000]
+    upload = request.FILES.get("file")
+    try:
+        location = _location_param(request.POST)
+        if not (text or upload or location):
+            raise ValidationError(_("Write a message, or add a file or a location."))
+        url, filename = sandbox_file_store(uploaded_file=upload) if upload else ("", "")
+    except ValidationError as exc:
+        return exc.messages[0]
+    sandbox_customer_write(
+        device=device,
+        customer=number,
+        name=name,
+        text=text,
+        url=url,
+        filename=filename,
+        location=location,
+        quoted=_quote_param(device, number, request.POST.get("quote")),
+        forwarded=request.POST.get("forwarded") == "on",
+    )
+    return ""
+
+
+@sandbox_enabled
+@require_safe
+def customer_file(request, signature: str, filename: str):
+    """A file the simulated customer sent, fetched by Sapa as from the gateway's file link."""
+    stored_name = sandbox_file_from_signature(signature=signature)
+    if filename != posixpath.basename(stored_name):
+        raise Http404
+    response = FileResponse(
+        default_storage.open(stored_name, "rb"), as_attachment=False, filename=filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @sandbox_enabled

@@ -27,7 +27,7 @@
   // message.
   function resync() {
     if (!window.htmx) return;
-    document.querySelectorAll("#conversation-list, #thread-pane[data-conversation-id]").forEach(function (el) {
+    document.querySelectorAll("#conversation-list, #thread-pane[data-conversation-id], #device-banners").forEach(function (el) {
       window.htmx.trigger(el, "resync");
     });
   }
@@ -193,8 +193,9 @@
   });
 
   // Rows pushed into the inbox list belong there only if they fit the tab shown (Mine: open,
-  // Queue: queued, Resolved: resolved) and, while searching, only if already listed. A row
-  // that no longer fits (a queued chat a colleague took) leaves the list.
+  // Queue: queued, Resolved: resolved) and, while searching (every tab at once), only if
+  // already listed. A row that no longer fits (a queued chat a colleague took) leaves the list.
+  // Registered for the capture phase so it runs before the handler above moves listed rows.
   var TAB_STATUS = { mine: "open", queue: "queued", resolved: "resolved" };
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var detail = event.detail, target = detail.target, fragment = detail.fragment;
@@ -203,15 +204,15 @@
     Array.prototype.slice.call(fragment.children).forEach(function (node) {
       if (!node.id || !node.dataset) return;
       var existing = document.getElementById(node.id);
-      if (node.dataset.status !== wanted) {
+      if (searching) {
+        if (!existing) node.remove();
+      } else if (node.dataset.status !== wanted) {
         if (existing) existing.remove();
-        node.remove();
-      } else if (searching && !existing) {
         node.remove();
       }
     });
     if (!fragment.children.length) event.preventDefault();
-  });
+  }, true);
 
   // A click on something that is gone (a queued chat a colleague took a moment ago answers 404)
   // or a request that failed: say so briefly and bring the list up to date.

@@ -98,3 +98,15 @@ def test_agents_cannot_open_the_admin(client, agent_with_token):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_an_agent_added_without_a_division_gets_the_devices(staff_client):
+    device = DeviceFactory()
+    add = staff_client.get(reverse("admin:agents_agent_add")).content.decode()
+    assert "Leave empty to use the division of the agent" in add
+    response = staff_client.post(
+        reverse("admin:agents_agent_add"),
+        {"name": "Tono", "device": device.pk, "division": "", "is_active": "on"},
+    )
+    assert response.status_code == 200, "the token page"
+    assert Agent.objects.get(name="Tono").division == device.division

@@ -498,7 +498,7 @@ def test_inbox_rows_show_their_labels_and_the_filter_narrows_the_list(people, la
         headers={**HX, "HX-Target": "conversation-list"},
     ).content.decode()
     assert "conversation-item" not in both
-    assert "No chat in this tab matches" in both and "The label filter is on too." in both
+    assert "No chat of yours matches" in both and "The label filter is on too." in both
     # A label nobody has: the empty state says so; a junk value means no filter.
     nobody = client.get(reverse("chats:inbox"), {"label": complaint.pk + 100}).content.decode()
     assert "No chat in this tab has this label." in nobody

@@ -37,3 +37,14 @@ def test_device_page_shows_the_webhook_urls(client, fonnte_device):
     assert f"/hooks/fonnte/{fonnte_device.webhook_key}/incoming" in html
     assert f"/hooks/fonnte/{fonnte_device.webhook_key}/status" in html
     assert f"/hooks/fonnte/{fonnte_device.webhook_key}/connect" in html
+
+
+def test_keep_the_current_token_is_said_only_when_editing(client, fonnte_device):
+    client.force_login(StaffFactory(is_superuser=True))
+    keep = "Leave empty to keep the current token."
+    add = client.get(reverse("admin:devices_app_device_add")).content.decode()
+    change = client.get(
+        reverse("admin:devices_app_device_change", args=[fonnte_device.pk])
+    ).content.decode()
+    assert keep not in add
+    assert keep in change

@@ -117,3 +117,10 @@ def test_raising_the_division_limit_in_the_admin_drains_the_queue(staff_client):
     assert response.status_code == 302
     second.refresh_from_db()
     assert (second.status, second.agent) == ("open", agent)
+
+
+def test_the_link_field_help_shows_the_public_address(staff_client, settings):
+    settings.PUBLIC_BASE_URL = "https://desk.example.com"
+    html = staff_client.get(reverse("admin:rotation_rotatorlink_add")).content.decode()
+    # Escaped, so the browser shows "<link>" instead of swallowing it as a tag.
+    assert "The public address is https://desk.example.com/r/&lt;link&gt;." in html
