@@ -138,10 +138,25 @@ class UnsafeURL(Exception):
         self.code = code
 
 
+# IPv6 prefixes that carry an IPv4 address a gateway or router forwards to: NAT64 (RFC 6052;
+# `64:ff9b::7f00:1` reaches 127.0.0.1 through a NAT64 gateway) and IPv4-compatible addresses.
+# Python counts both as global, so the IPv4 inside is what is checked. The NAT64 local-use
+# prefix (RFC 8215) may translate to anything on the operator's network: never public.
+_IPV6_EMBEDDING_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+
+
 def _address_is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL_USE:
+            return False
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour:
+            ip = ip.sixtofour
+        elif any(ip in network for network in _IPV6_EMBEDDING_IPV4):
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return ip.is_global and not ip.is_multicast
 
 

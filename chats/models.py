@@ -309,3 +309,36 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} #{self.pk}"
+
+
+class EarlyStatusUpdate(models.Model):
+    """A delivery update that arrived before Sapa knew the message it names.
+
+    The gateway may call the status webhook before its answer to /send has been recorded (the
+    answer carries the id), and a stateid-only "read" names a state id Sapa learns only from an
+    earlier update. Such updates are kept here and applied when the id arrives
+    (`chats.services.status_early`); rows nobody claims are pruned after a day.
+    """
+
+    device = models.ForeignKey("devices_app.Device", on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(_("gateway message id"), max_length=64, blank=True)
+    state_id = models.CharField(_("gateway state id"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=32, blank=True)
+    state = models.CharField(_("state"), max_length=32, blank=True)
+    # What the adapter normalized the update to (StatusUpdate.delivery / failure_reason).
+    delivery = models.CharField(_("delivery"), max_length=16, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
+    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        verbose_name = _("early status update")
+        verbose_name_plural = _("early status updates")
+        indexes = [
+            models.Index(fields=["device", "message_id"], name="early_status_by_id"),
+            models.Index(fields=["device", "state_id"], name="early_status_by_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id or self.state_id}: {self.status or self.state}"

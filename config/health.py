@@ -1,25 +1,68 @@
-"""Health: 200 while the database answers (webhooks can still be stored), 503 when it does not.
+"""Health: 200 while the database takes writes (webhooks can still be stored), 503 when it does
+not answer or cannot write (the gateway then retries; docs/RELIABILITY.md).
 
-Redis down is reported as `degraded`: live pushes and sends wait, but nothing is lost.
+A database that answers reads but takes no writes is as good as down for webhooks: SQLite
+with its single write lock held by a stuck process, PostgreSQL in recovery or read-only. So
+the probe asks for the write lock (SQLite) or the server's read-only state (PostgreSQL).
+Redis down, or no Celery worker answering, is `degraded`: live pushes and sends wait, but
+nothing is lost. GET and HEAD (load balancers probe with either).
 """
 
 from __future__ import annotations
 
 import redis
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+
+from config.celery import app as celery_app
+
+# How long the probes may wait: a health check that hangs is a failed health check.
+SQLITE_WRITE_WAIT_MS = 2000
+CELERY_PING_TIMEOUT = 0.5
 
 
-def _database_ok() -> bool:
+def _sqlite_writable(connection) -> bool:
+    if connection.in_atomic_block:
+        return True  # this connection's own transaction already holds the write lock
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_WRITE_WAIT_MS}")
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("ROLLBACK")
+            return True
+        except DatabaseError:
+            return False
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {previous}")
+
+
+def _postgresql_writable(connection) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+        in_recovery, read_only = cursor.fetchone()
+    return not in_recovery and read_only != "on"
+
+
+def _database_state() -> str:
+    """ "ok", "read-only" (answers but takes no writes) or "down"."""
+    connection = connections["default"]
     try:
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
+        if connection.vendor == "sqlite":
+            writable = _sqlite_writable(connection)
+        elif connection.vendor == "postgresql":
+            writable = _postgresql_writable(connection)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            writable = True
     except Exception:
-        return False
+        return "down"
+    return "ok" if writable else "read-only"
 
 
 def _redis_ok() -> bool:
@@ -32,20 +75,30 @@ def _redis_ok() -> bool:
         client.close()
 
 
+def _celery_workers() -> int:
+    """How many workers answered a ping (the first answer ends the wait)."""
+    try:
+        return len(celery_app.control.ping(timeout=CELERY_PING_TIMEOUT, limit=1) or [])
+    except Exception:
+        return 0
+
+
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
-    database = _database_ok()
+    database = _database_state()
     cache = _redis_ok()
-    if not database:
+    workers = _celery_workers() if cache else 0
+    if database != "ok":
         overall = "down"
-    elif not cache:
+    elif not cache or not workers:
         overall = "degraded"
     else:
         overall = "ok"
     body = {
         "status": overall,
-        "database": "ok" if database else "down",
+        "database": database,
         "redis": "ok" if cache else "degraded",
+        "celery": "ok" if workers else "degraded",
     }
-    return JsonResponse(body, status=200 if database else 503)
+    return JsonResponse(body, status=200 if database == "ok" else 503)

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.UntrustedTextMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "agents.middleware.AgentTimeZoneMiddleware",
@@ -400,6 +401,9 @@ if (
 ):
     raise ImproperlyConfigured("Send countdowns must stay under the broker's visibility timeout.")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# Visits of a public rotator link from one address per minute that take a turn; more answer 429
+# (rotation/throttle.py). 0 turns the limit off.
+ROTATOR_VISITS_PER_MINUTE = env.int("ROTATOR_VISITS_PER_MINUTE", default=20)
 
 # --- Logs (config/logs.py; README "Logs") ----------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line with the request, device, conversation and

@@ -62,6 +62,13 @@ class Device(models.Model):
     )
     status_reason = models.CharField(_("connection detail"), max_length=255, blank=True)
     status_changed_at = models.DateTimeField(_("connection changed"), null=True, blank=True)
+    # The gateway's own time of the last connection event that carried one. Connection events
+    # are ordered by this alone: comparing it with Sapa's clock (status_changed_at of an event
+    # without a timestamp) made a connect a few seconds "behind" look older than the
+    # disconnect before it (devices_app.services.device_connection_apply).
+    status_event_at = models.DateTimeField(
+        _("gateway time of the connection event"), null=True, blank=True, editable=False
+    )
     quota = models.CharField(_("quota"), max_length=40, blank=True)
     package = models.CharField(_("package"), max_length=40, blank=True)
     expires = models.CharField(_("expires"), max_length=40, blank=True)

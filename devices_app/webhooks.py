@@ -18,12 +18,12 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from chats.services.connection import device_connection_apply
-from chats.services.inbound import message_receive, message_status_apply
+from chats.services.inbound import message_receive
+from chats.services.status_early import message_status_receive
 
 from .console.services import device_profile_refresh_later
 from .gateways import registry
-from .gateways.base import ParseError
-from .gateways.events import ConnectionChange, IncomingMessage, StatusUpdate
+from .gateways.events import ConnectionChange, EventRefused, IncomingMessage, StatusUpdate
 from .models import Device
 from .services import unparsed_webhook_keep
 
@@ -69,7 +69,8 @@ def _apply(device: Device, event):
     if isinstance(event, IncomingMessage):
         return message_receive(device=device, event=event)
     if isinstance(event, StatusUpdate):
-        return message_status_apply(device=device, event=event)
+        # Kept for later when its message's id is not known yet (chats.services.status_early).
+        return message_status_receive(device=device, event=event)
     if isinstance(event, ConnectionChange):
         applied = device_connection_apply(device=device, event=event)
         # The console shows the profile as of the last connection change (quota, expiry).
@@ -94,7 +95,17 @@ def gateway_webhook(request: HttpRequest, gateway: str, key: str, kind: str):
     content_type = request.content_type or ""
     try:
         events = adapter.parse(kind=kind, body=body, content_type=content_type, device=device)
-    except ParseError as exc:
+        if len(events) == 1:
+            result = _apply(device, events[0])
+        else:
+            # Several events in one body (a receipt for many ids): all stored, or none and the
+            # gateway retries.
+            with transaction.atomic():
+                results = [_apply(device, event) for event in events]
+            result = results[-1] if results else None
+    except EventRefused as exc:
+        # A ParseError, or the core refusing what it cannot store (chats.services.storable),
+        # always before anything was written.
         if adapter.keeps_unparsed_webhooks:
             # This gateway never retries a refusal: keep the body for staff, or it is lost.
             kept = unparsed_webhook_keep(
@@ -103,12 +114,4 @@ def gateway_webhook(request: HttpRequest, gateway: str, key: str, kind: str):
             return JsonResponse({"ok": True, "kept": kept.pk, "error": str(exc)})
         logger.info("refused %s webhook for device %s: %s", kind, device.pk, exc)
         return _refuse(400, str(exc))
-    if len(events) == 1:
-        result = _apply(device, events[0])
-    else:
-        # Several events in one body (a receipt for many ids): all stored, or none and the
-        # gateway retries.
-        with transaction.atomic():
-            results = [_apply(device, event) for event in events]
-        result = results[-1] if results else None
     return JsonResponse({"ok": True, "id": getattr(result, "pk", None)})

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from .selectors import rotator_link_get_active
 from .services import rotator_link_open
+from .throttle import WINDOW_SECONDS, rotator_visit_allowed
 
 # Link-preview fetchers and crawlers: they get a preview page and use no turn. Named one by one:
 # a bare "bot" would also match phones such as the Cubot.
@@ -44,6 +45,10 @@ def rotator_link_view(request, slug: str):
         raise Http404
     if is_preview_request(request):
         return render(request, "rotation/preview.html", {"link": link})
+    if not rotator_visit_allowed(link_id=link.pk, address=request.META.get("REMOTE_ADDR", "")):
+        response = render(request, "rotation/busy.html", {"link": link}, status=429)
+        response["Retry-After"] = str(WINDOW_SECONDS)
+        return response
     device = rotator_link_open(link=link)
     if device is None:
         return render(request, "rotation/unavailable.html", {"link": link}, status=503)

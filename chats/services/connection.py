@@ -26,25 +26,33 @@ logger = logging.getLogger(__name__)
 def device_connection_apply(*, device: Device, event: ConnectionChange) -> Device:
     """Record a connect / disconnect reported by the gateway.
 
-    Locks the device row. Idempotent and order-safe: an event older than the last recorded
-    change (a late retry) is ignored, and a repeat changes nothing. On commit, when the status
+    Locks the device row. Idempotent and order-safe: an event stamped earlier than the last
+    stamped event (a late retry) is ignored, and a repeat changes nothing. Stamps are compared
+    only with stamps, never with Sapa's clock: the gateway's clock may run seconds behind ours,
+    and an event without a stamp is simply the latest to arrive. On commit, when the status
     changed: `device.status_changed` to staff and to every agent with chats on the device
     (`device_audience`), not only those who log in with it; on a reconnect, the
     replies that waited for the device are enqueued (`messages_release_for_device`).
     """
     bind_ids(device_id=device.pk)
     device = Device.objects.select_for_update().get(pk=device.pk)
-    when = event.timestamp or timezone.now()
-    if device.status_changed_at is not None and when < device.status_changed_at:
+    stamp = event.timestamp
+    if stamp is not None and device.status_event_at is not None and stamp < device.status_event_at:
         return device
+    fields = ["status", "status_reason", "status_changed_at"]
+    if stamp is not None and stamp != device.status_event_at:
+        device.status_event_at = stamp
+        fields.append("status_event_at")
     status = Device.Status.CONNECTED if event.connected else Device.Status.DISCONNECTED
     reason = "" if event.connected else event.reason
     if device.status == status and device.status_reason == reason:
+        if "status_event_at" in fields:
+            device.save(update_fields=["status_event_at"])
         return device
     device.status = status
     device.status_reason = reason
-    device.status_changed_at = when
-    device.save(update_fields=["status", "status_reason", "status_changed_at"])
+    device.status_changed_at = stamp or timezone.now()
+    device.save(update_fields=fields)
     logger.info("device %s %s%s", device.pk, status, f": {reason}" if reason else "")
     audience = device_audience(device=device)
     realtime.device_status_changed_on_commit(

@@ -27,6 +27,7 @@ from ..delivery import is_forward
 from ..models import Contact, Conversation, Message
 from ..tasks.media import attachment_copy
 from .assignment import conversation_assign
+from .storable import incoming_storable
 
 logger = logging.getLogger(__name__)
 
@@ -164,9 +165,11 @@ def message_receive(*, device: Device, event: IncomingMessage) -> Message:
     so messages of one contact find or open exactly one episode; the unique (device,
     dedupe_key) constraint settles a race between two deliveries of the same message (caught
     inside a savepoint). On commit: `message.created` to the assigned agent's group, or to the
-    division queue group while nobody has it.
+    division queue group while nobody has it. Raises EventRefused, before writing anything,
+    for an event that cannot be stored (`chats.services.storable`).
     """
     bind_ids(device_id=device.pk)
+    event = incoming_storable(event)
     key = dedupe_key_for(event)
     # Fonnte retries up to 15 times: answer a retry from a plain read, before the write
     # transaction (on SQLite, BEGIN IMMEDIATE takes the database's single write lock).

@@ -882,6 +882,11 @@ def _record(message: Message, *, attempt: int, result: SendResult, retries: int)
                     },
                 },
             ):
+                # The gateway may have reported on this message before we knew its id. (Imported
+                # here: status_early → inbound → tasks → this module.)
+                from .status_early import early_status_replay
+
+                early_status_replay(device=message.device, message_ids=result.message_ids)
                 break
         return AttemptResult(Outcome.SENT, attempt=attempt)
     if outcome is SendOutcome.REFUSED:

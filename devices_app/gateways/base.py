@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.utils.translation import gettext_noop
 
-from .events import ConnectionChange, IncomingMessage, StatusUpdate
+from .events import ConnectionChange, EventRefused, IncomingMessage, StatusUpdate
 
 if TYPE_CHECKING:
     from ..models import Device
@@ -75,7 +75,7 @@ OWN_REASONS = frozenset(
 )
 
 
-class ParseError(ValueError):
+class ParseError(EventRefused):
     """The body is not a webhook of the expected kind; the message says why (answered 400)."""
 
 

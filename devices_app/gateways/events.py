@@ -12,6 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 
+class EventRefused(ValueError):
+    """A webhook body that cannot become a stored event; the message says why, for the person
+    configuring the gateway. Raised by parsers, and by the core before it writes anything
+    (`chats.services.storable`); the webhook view answers 400 with the message."""
+
+
 @dataclass(frozen=True)
 class IncomingMessage:
     """A message that arrived on a device (from a customer, a group, or typed on the phone)."""

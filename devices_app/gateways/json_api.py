@@ -20,6 +20,7 @@ from typing import Any, Literal
 import httpx
 from django.utils.translation import gettext_noop
 
+from ..untrusted import Unstorable, load_json
 from .base import REASON_BAD_GATEWAY_URL, REASON_UNREACHABLE
 from .http import shared_client, timeout
 
@@ -101,32 +102,16 @@ def call(
     )
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number Sapa stores")
-
-
-def _clean(value: Any) -> Any:
-    """Strings PostgreSQL can store: no NUL, no lone surrogate (SQLite would take both, so a
-    body stored on one database and refused on the other is avoided here)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            value = value.replace("\x00", "")
-        return value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
-    if isinstance(value, dict):
-        return {_clean(str(key)): _clean(item) for key, item in value.items()}
-    return value
-
-
 def load_webhook_json(raw: bytes) -> dict[str, Any]:
     """A webhook body as a JSON object, safe to store; ValueError says why it is not one."""
     if not raw.strip():
         raise ValueError("empty body: expected a JSON object")
+    # The one cleaning step for gateway bodies (docs/RELIABILITY.md "Webhooks that cannot be
+    # lost"): NUL, lone surrogates, NaN / Infinity and deep nesting, for every gateway alike.
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"body is not valid JSON ({exc})") from exc
+        data = load_json(raw)
+    except Unstorable as exc:
+        raise ValueError(str(exc)) from exc
     if not isinstance(data, dict):
         raise ValueError(f"body must be a JSON object, got {type(data).__name__}")
-    return _clean(data)
+    return data

@@ -347,10 +347,14 @@ def test_failed_status_records_the_reason(client, device, sent_message):
     assert sent_message.failure_reason == "invalid"
 
 
-def test_status_for_an_unknown_message_is_accepted_and_ignored(client, device):
+def test_status_for_an_unknown_message_is_accepted_and_kept_for_later(client, device):
+    # Applied when the send records that id (tests/chats/test_status_before_id.py).
+    from chats.models import EarlyStatusUpdate
+
     response = post(client, device, "status", fixture("status_id_only"))
     assert response.status_code == 200
     assert response.json()["id"] is None
+    assert EarlyStatusUpdate.objects.get().message_id == fixture("status_id_only")["id"]
 
 
 def test_status_of_another_devices_message_is_not_applied(client, device, sent_message):

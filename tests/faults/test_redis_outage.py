@@ -40,7 +40,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 TOKEN = "sapa_test-token-outage"
 RECOVERING = "will be sent when the system recovers"
-ORIGIN = "http://127.0.0.1"
 
 
 def sapa_env(redis_url: str, gateway_url: str = "http://127.0.0.1:9") -> dict[str, str]:
@@ -178,7 +177,7 @@ async def _socket_close_code(base: str, cookie: str) -> int | None:
     url = base.replace("http://", "ws://") + "/ws/agent/"
     try:
         async with websockets.connect(
-            url, additional_headers={"Cookie": cookie, "Origin": ORIGIN}
+            url, additional_headers={"Cookie": cookie, "Origin": base}
         ) as socket:
             try:
                 await asyncio.wait_for(socket.recv(), timeout=30)
@@ -196,7 +195,8 @@ def test_redis_killed_refuses_sign_in_clearly_and_sockets_come_back(agent):
         assert signed_in.sign_in(number, TOKEN).status_code == 302
         cookie = signed_in.session_cookie
         ws_url = base.replace("http://", "ws://") + "/ws/agent/"
-        headers = {"Cookie": cookie, "Origin": ORIGIN}
+        # The page's own origin, port included, as a browser sends it (docs/SECURITY.md).
+        headers = {"Cookie": cookie, "Origin": base}
 
         async def outage() -> dict:
             open_socket = await websockets.connect(ws_url, additional_headers=headers)

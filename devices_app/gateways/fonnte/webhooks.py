@@ -9,12 +9,12 @@ ParseError with a reason meant for the person configuring the gateway.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ...phone import InvalidNumber, normalize_number
+from ...untrusted import Unstorable, clean_json, load_json
 from ..base import (
     DELIVERY_DELIVERED,
     DELIVERY_FAILED,
@@ -29,20 +29,25 @@ PERSONAL_SUFFIXES = ("@s.whatsapp.net", "@c.us")
 
 
 def load_body(raw: bytes, content_type: str = "") -> dict[str, Any]:
-    """Decode a webhook body: JSON (what Fonnte sends), or a form post from older setups."""
+    """Decode a webhook body: JSON (what Fonnte sends), or a form post from older setups.
+
+    Cleaned on the way in (`devices_app.untrusted`): what the databases cannot store (NUL, a
+    lone surrogate, NaN) is cleaned everywhere in the body, including keys Sapa ignores, since
+    the whole body is kept in `Message.raw`.
+    """
     if not raw.strip():
         raise ParseError("empty body: expected a JSON object")
     if content_type.startswith("application/x-www-form-urlencoded"):
         from urllib.parse import parse_qsl
 
         try:
-            return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+            return clean_json(dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True)))
         except UnicodeDecodeError as exc:
             raise ParseError("form body is not UTF-8") from exc
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(f"body is not valid JSON ({exc})") from exc
+        data = load_json(raw)
+    except Unstorable as exc:
+        raise ParseError(str(exc)) from exc
     if not isinstance(data, dict):
         raise ParseError(f"body must be a JSON object, got {type(data).__name__}")
     return data
@@ -106,6 +111,9 @@ def _location(value: Any) -> tuple[Decimal, Decimal] | None:
         lat = Decimal(lat_text.strip()).quantize(Decimal("0.000001"))
         lng = Decimal(lng_text.strip()).quantize(Decimal("0.000001"))
     except InvalidOperation:
+        return None
+    # "NaN,1" parses (and quantizes) to a Decimal NaN, which then raises on comparison.
+    if not (lat.is_finite() and lng.is_finite()):
         return None
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
         return None
