@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "templates_app",
     "rotation",
     "chats",
+    "supervision",
 ]
 
 MIDDLEWARE = [
