@@ -4,8 +4,8 @@ every socket group, joined or not by each role, over a real channel layer (Redis
 
 A URL added to the project without a row here fails `test_every_url_has_a_matrix_row`.
 The expected answer of each (URL, role) is written out in `expected()`; 500 is never expected.
-Supervisors (staff limited to some divisions) are not in this branch yet: their rows go in
-`SUPERVISOR_ROLES` and `expected()` once the supervision app lands.
+The supervisor area has its own rows (`SUPERVISION`): everyone but staff is refused, and a
+supervisor of another division gets 404 for every object of a division they do not supervise.
 """
 
 from __future__ import annotations
@@ -41,9 +41,7 @@ REVOKED_ROLES = [
     "revoked_agent_deleted",
     "revoked_token_regenerated",
 ]
-# Staff limited to some divisions (the supervision app) goes here with its expected answers.
-SUPERVISOR_ROLES: list[str] = []
-ROLES = ["anonymous", *AGENT_ROLES, *REVOKED_ROLES, "staff", "superuser", *SUPERVISOR_ROLES]
+ROLES = ["anonymous", *AGENT_ROLES, *REVOKED_ROLES, "staff", "superuser"]
 
 
 def all_patterns(resolvers=None, prefix="", namespace=""):
@@ -175,9 +173,25 @@ SANDBOX = {
 }
 
 
+# The supervisor area: name -> (method, what its argument is).
+SUPERVISION = {
+    "supervision:board": ("get", None),
+    "supervision:conversations": ("get", None),
+    "supervision:reports": ("get", None),
+    "supervision:report_csv": ("get", "table"),
+    "supervision:time_zone": ("post", None),
+    "supervision:conversation": ("get", "conversation"),
+    "supervision:transfer": ("post", "conversation"),
+    "supervision:take_over": ("post", "conversation"),
+    "supervision:agent_hand_back": ("post", "agent"),
+    "supervision:agent_away": ("post", "agent"),
+    "supervision:agent_end_sessions": ("post", "agent"),
+}
+
+
 def test_every_url_has_a_matrix_row():
     known = CONVERSATION_GET | set(CONVERSATION_POST) | set(MESSAGE_URLS) | WORKSPACE_GET
-    known |= WORKSPACE_POST | PUBLIC | SANDBOX
+    known |= WORKSPACE_POST | PUBLIC | SANDBOX | set(SUPERVISION)
     missing = []
     for route, name in all_patterns():
         if route.startswith("admin/"):
@@ -442,3 +456,64 @@ async def test_sockets_join_only_the_groups_the_role_may_hear(world, role):
         else:
             assert await socket.receive_nothing(timeout=0.3), (role, group)
     await socket.disconnect()
+
+
+# --- The supervisor area -------------------------------------------------------------------------
+
+
+def supervision_urls(*, conversation_id: int, agent_id: int) -> list[tuple[str, str]]:
+    ids = {"conversation": [conversation_id], "agent": [agent_id], "table": ["agents"], None: []}
+    return [
+        (method, reverse(name, args=ids[argument]))
+        for name, (method, argument) in SUPERVISION.items()
+    ]
+
+
+@pytest.mark.parametrize("role", ["anonymous", *AGENT_ROLES, *REVOKED_ROLES])
+def test_supervision_urls_refuse_everyone_but_staff(world, role):
+    chat = world["chat"]
+    client = client_for(role, world)
+    owner_id = world["people"]["owner"].agent.pk
+    for method, url in supervision_urls(conversation_id=chat.pk, agent_id=owner_id):
+        response = getattr(client, method)(url, {"to_division": chat.division_id})
+        if role == "anonymous" or role in REVOKED_ROLES:
+            assert response.status_code == 302, (role, url)
+            assert response["Location"].startswith(reverse("admin:login")), (role, url)
+        else:
+            assert response.status_code == 403, (role, url)
+    chat.refresh_from_db()
+    assert (chat.status, chat.agent_id) == (Conversation.Status.OPEN, owner_id)
+
+
+def test_a_supervisor_of_another_division_finds_nothing_of_this_one(world):
+    from supervision.models import SupervisorScope
+
+    chat = world["chat"]
+    support = world["people"]["other_division"].agent.division
+    user = StaffFactory(username="support-lead")
+    scope = SupervisorScope.objects.create(user=user, all_divisions=False)
+    scope.divisions.set([support])
+    client = Client()
+    client.force_login(user)
+    owner_id = world["people"]["owner"].agent.pk
+    for guessed in (False, True):
+        ids = (GUESSED, GUESSED) if guessed else (chat.pk, owner_id)
+        for method, url in supervision_urls(conversation_id=ids[0], agent_id=ids[1]):
+            if f"/{ids[0]}" not in url and f"/{ids[1]}/" not in url:
+                continue  # the lists and reports are scoped: asked below
+            response = getattr(client, method)(url, {"to_division": support.pk})
+            assert response.status_code == 404, url
+    chat.refresh_from_db()
+    assert (chat.status, chat.agent_id) == (Conversation.Status.OPEN, owner_id)
+    listing = client.get(reverse("supervision:conversations"))
+    assert listing.status_code == 200 and b"Rama" not in listing.content
+    csv = b"".join(client.get(reverse("supervision:report_csv", args=["agents"])).streaming_content)
+    assert b"Ani" not in csv
+
+
+def test_the_superuser_gets_404_for_guessed_supervision_ids(world):
+    client = client_for("superuser", world)
+    for method, url in supervision_urls(conversation_id=GUESSED, agent_id=GUESSED):
+        if str(GUESSED) in url:
+            response = getattr(client, method)(url, {"to_division": 1})
+            assert response.status_code == 404, url
