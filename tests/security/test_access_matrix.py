@@ -210,12 +210,14 @@ def owned_urls(world, conversation_id: int, message_id: int) -> list[tuple[str, 
     return rows
 
 
-def expected_for_object(role: str, *, exists: bool, owner_sees: bool) -> set[int]:
+def expected_for_object(role: str, method: str, *, exists: bool, owner_sees: bool) -> set[int]:
     """An object the role may not see answers 404 (never 403: ids leak nothing)."""
     if role == "anonymous" or role in REVOKED_ROLES:
         return {302}  # to the login page
     if role in ("staff", "superuser"):
-        return {403}  # signed in, but not an agent: the workspace is not theirs
+        # Signed in, but not an agent: a GET is sent to the supervisor area (where staff see
+        # conversations), anything else refused.
+        return {302} if method == "get" else {403}
     if role == "owner" and exists and owner_sees:
         return {200, 204, 409, 422}  # allowed (a refused action explains itself: 409/422)
     return {404}
@@ -242,11 +244,13 @@ def test_object_urls_answer_each_role_as_the_matrix_says(world, role):
             # The message is an inbound text: no file to serve and nothing to retry, so both
             # answer 404 to the owner too (for the object, not for the permission).
             owner_sees = not url.endswith(("/attachment", "/retry"))
-            allowed = expected_for_object(role, exists=exists, owner_sees=owner_sees)
+            allowed = expected_for_object(role, method, exists=exists, owner_sees=owner_sees)
             assert code in allowed, (role, method, url, code)
             if code == 302 and role != "owner":
                 response = ask(client, method, url, data)
-                assert response["Location"].startswith(reverse("agents:login")), url
+                staff = role in ("staff", "superuser")
+                to = reverse("supervision:board") if staff else reverse("agents:login")
+                assert response["Location"].startswith(to), url
     if role != "owner":
         chat.refresh_from_db()
         assert (Message.objects.count(), chat.status, chat.agent_id) == before
@@ -264,7 +268,8 @@ def test_workspace_urls_answer_each_role_as_the_matrix_says(world, role):
         if agent:
             assert response.status_code == 200, (role, name)
         elif staff:
-            assert response.status_code == 403, (role, name)
+            assert response.status_code == 302, (role, name)
+            assert response["Location"] == reverse("supervision:board"), (role, name)
         else:
             assert response.status_code == 302, (role, name)
             assert response["Location"].startswith(reverse("agents:login")), (role, name)
@@ -414,7 +419,10 @@ def groups_of(role: str, world) -> dict[str, bool]:
     if role == "other_division":
         may = {"support_queue"}
     if role in ("staff", "superuser"):
-        may = {"staff"}
+        # The supervisor socket (staff without a scope row see every division): the staff group,
+        # every division's queue and every agent's group, to count what changes on the board;
+        # device status reaches it through the staff group, so no device group.
+        may = {"staff", "sales_queue", "support_queue", "agent"}
     return {group: key in may for key, group in groups.items()}
 
 
@@ -443,10 +451,12 @@ async def test_sockets_join_only_the_groups_the_role_may_hear(world, role):
         return
     assert connected
     layer = get_channel_layer()
+    # A probe event each consumer answers by closing with 1012 ("session.regroup" for agents,
+    # "layer.reconnected" for the supervisor socket): it proves membership without rendering.
+    staff = role in ("staff", "superuser")
+    probe = {"type": "layer.reconnected" if staff else "session.regroup"}
     for group, may_hear in groups_of(role, world).items():
-        # A probe event the consumer passes straight on ("session.regroup" closes the socket
-        # with 1012): it proves membership without rendering anything.
-        await layer.group_send(group, {"type": "session.regroup"})
+        await layer.group_send(group, probe)
         if may_hear:
             output = await socket.receive_output(timeout=5)
             assert output == {"type": "websocket.close", "code": 1012}, (role, group)
