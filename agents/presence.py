@@ -1,4 +1,4 @@
-"""Agent presence: online / away / offline, kept in Redis (DESIGN.md "Realtime").
+"""Agent presence: online / away / offline, kept in Redis (docs/ARCHITECTURE.md "Realtime").
 
 An agent is **away** while their away switch is on (it overrides everything else), else
 **online** while any of their connections lives, else **offline**.

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .decorators import agent_required
 from .forms import AgentLoginForm, TimeZoneForm
 from .presence import PresenceUnavailable, presence_set_away
+from .selectors import agent_get_for_user
 from .services import agent_notifications_set_muted, agent_time_zone_set
 
 
@@ -24,6 +25,16 @@ def _next_url(request) -> str:
 
 @require_http_methods(["GET", "POST"])
 def login_view(request):
+    user = request.user
+    # A signed-in supervisor has nothing to do on the agents' sign-in page.
+    if (
+        request.method == "GET"
+        and user.is_authenticated
+        and user.is_staff
+        and user.is_active
+        and agent_get_for_user(user=user) is None
+    ):
+        return redirect("supervision:board")
     form = AgentLoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend="agents.backends.AgentTokenBackend")

@@ -1,7 +1,8 @@
 """The pub/sub channel layer, plus the one thing it lacks: telling consumers about a reconnect.
 
 After Redis restarts, redis-py resubscribes by itself while the browser sockets stay open, so
-nothing tells a page it may have missed pushes (PITFALLS.md). channels-redis 4.3 accepts
+nothing tells a page it may have missed pushes (docs/ARCHITECTURE.md "Known traps"). channels-redis
+4.3 accepts
 `on_reconnect` but never calls it. This subclass hooks redis-py's own reconnect callback and
 puts a `layer.reconnected` event on every local channel; the consumer answers it by closing
 with 1012 ("service restart"), which the page's ws extension reconnects after, and every

@@ -1,5 +1,6 @@
 """WebSocket interfaces. Groups are the authorization boundary: a socket joins, once at connect,
-only the groups its user may see (DESIGN.md "Realtime"). Each handler renders for its own user
+only the groups its user may see (docs/ARCHITECTURE.md "Realtime"). Each handler renders for its
+own user
 through `chats.live`, which re-checks permission on every push."""
 
 from __future__ import annotations

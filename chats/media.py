@@ -2,7 +2,7 @@
 
 Nothing here writes to the database (the writes are in `chats.services.media`).
 
-Serving rules (DESIGN.md "Who sees what"): MEDIA_ROOT is never served as a directory.
+Serving rules (docs/ARCHITECTURE.md "Who sees what"): MEDIA_ROOT is never served as a directory.
 - A stored attachment reaches a browser only through `attachment_response`, called by a view
   that first checked the user may see the conversation (the UI's selector), e.g.::
 

@@ -1,5 +1,5 @@
-"""Reads for chats. Each selector carries its permission scope in its name (DESIGN.md "Who sees
-what"): an agent sees the conversations assigned to them and their division's queue."""
+"""Reads for chats. Each selector carries its permission scope in its name (docs/ARCHITECTURE.md
+"Who sees what"): an agent sees the conversations assigned to them and their division's queue."""
 
 from __future__ import annotations
 

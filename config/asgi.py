@@ -13,15 +13,22 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from chats.routing import websocket_urlpatterns  # noqa: E402
+from chats.routing import websocket_urlpatterns as chats_sockets  # noqa: E402
 from config.websocket_security import SameOriginValidator, UnknownPathConsumer  # noqa: E402
+from supervision.routing import websocket_urlpatterns as supervision_sockets  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": SameOriginValidator(
             AuthMiddlewareStack(
-                URLRouter([*websocket_urlpatterns, re_path(r"", UnknownPathConsumer.as_asgi())])
+                URLRouter(
+                    [
+                        *chats_sockets,
+                        *supervision_sockets,
+                        re_path(r"", UnknownPathConsumer.as_asgi()),
+                    ]
+                )
             )
         ),
     }

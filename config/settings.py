@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "templates_app",
     "rotation",
     "chats",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -140,7 +141,8 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         # The pub/sub layer delivered every push in our measurements where the default layer
-        # silently dropped some over its per-process capacity (PERFORMANCE-NOTES.md). Sapa's
+        # silently dropped some over its per-process capacity (docs/ARCHITECTURE.md "Known traps").
+        # Sapa's
         # subclass adds the reconnect signal channels-redis lacks (chats/channel_layer.py).
         "BACKEND": "chats.channel_layer.ResyncingPubSubChannelLayer",
         "CONFIG": {
@@ -367,7 +369,7 @@ GATEWAY_WRITE_TIMEOUT = env.float("GATEWAY_WRITE_TIMEOUT", default=10.0)
 GATEWAY_POOL_TIMEOUT = env.float("GATEWAY_POOL_TIMEOUT", default=5.0)
 GATEWAY_MAX_CONNECTIONS = env.int("GATEWAY_MAX_CONNECTIONS", default=100)
 
-# --- Outbound sends (chats.services.outbound, DESIGN.md "Delivery semantics") ---------------------
+# --- Outbound sends (chats.services.outbound, docs/ARCHITECTURE.md "Delivery semantics") ----------
 # Per-device pacing (token bucket in Redis): messages per second, burst, longest booked wait.
 # A rate of 0 turns pacing off. Each device's admin page may set its own pace; these are the
 # defaults it shows.

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("rotation.urls")),
     path("", include("devices_app.urls")),
     path("sandbox/", include("devices_app.sandbox.urls")),
+    path("supervision/", include("supervision.urls")),
 ]

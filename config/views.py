@@ -20,5 +20,5 @@ def home(request):
     if agent_get_for_user(user=request.user) is not None:
         return redirect("chats:inbox")
     if request.user.is_authenticated and request.user.is_staff:
-        return redirect("admin:index")
+        return redirect("supervision:board")
     return redirect("agents:login")

@@ -1,7 +1,7 @@
 """Per-device send pacing: a token bucket in Redis, shared by every worker on every host.
 
 Celery's `rate_limit` counts per worker process, not per device, and the gateways publish no
-rate limit of their own (PERFORMANCE-NOTES.md pitfall 9), so Sapa paces each device itself.
+rate limit of their own (docs/ARCHITECTURE.md "Known traps"), so Sapa paces each device itself.
 
 The bucket is kept as a "theoretical arrival time" (GCRA, the token bucket written as one
 timestamp): a device may send `burst` messages at once, then one every `1 / rate` seconds. A

@@ -12,8 +12,9 @@ from .models import Device, SandboxMessage
 
 logger = logging.getLogger(__name__)
 
-# The sandbox reports a delivered message the way Fonnte's status webhook does (PROTOCOLS.md
-# §5): first `id` + `stateid` with the processing status, then `stateid`-only state updates.
+# The sandbox reports a delivered message the way Fonnte's status webhook does
+# (docs/ARCHITECTURE.md, "Fonnte's protocol"): first `id` + `stateid` with the processing
+# status, then `stateid`-only state updates.
 SANDBOX_STEPS = {1: "sent", 2: "delivered", 3: "read"}
 SANDBOX_STEP_DELAY_SECONDS = 1.5
 

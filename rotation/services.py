@@ -1,4 +1,5 @@
-"""The rotation: which member of a pool gets the next turn (DESIGN.md "Rotation semantics").
+"""The rotation: which member of a pool gets the next turn (docs/ARCHITECTURE.md "Rotation
+semantics").
 
 A pool is a division's agents ("division:<id>") or a rotator link's numbers ("rotator:<id>").
 This module knows nothing about conversations or presence: the caller describes each member

@@ -117,7 +117,8 @@ class PollSpec:
         return "multiple" if self.multiple else "single"
 
     def fonnte_fields(self) -> dict[str, str]:
-        """Fonnte `/send` fields (PROTOCOLS.md §2.1): choices travel comma-separated."""
+        """Fonnte `/send` fields (docs/ARCHITECTURE.md, "Fonnte's protocol"): choices travel
+        comma-separated."""
         return {"pollname": self.question, "choices": ",".join(self.choices), "select": self.select}
 
 

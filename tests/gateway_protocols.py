@@ -75,7 +75,7 @@ class Protocol:
         self.server.respond(*behaviours)
 
 
-# --- Fonnte (PROTOCOLS.md §2, §4–6); the sandbox speaks it too --------------------------------
+# --- Fonnte (docs/ARCHITECTURE.md, "Fonnte's protocol"); the sandbox speaks it too ----------------
 
 
 def _fonnte_read(received: Received) -> Sent:

@@ -1,4 +1,5 @@
-"""A local HTTP server speaking Fonnte's `/send` protocol (PROTOCOLS.md §2), for tests.
+"""A local HTTP server speaking Fonnte's `/send` protocol (docs/ARCHITECTURE.md, "Fonnte's
+protocol"), for tests.
 
 Built on pytest-httpserver. Each request to `/send` takes the next scripted behaviour (the last
 one repeats): accept with ids, refuse with a `reason`, answer an HTTP error, sleep, or block

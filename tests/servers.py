@@ -17,6 +17,9 @@ from tests.gateway_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The running servers' processes by base URL, for fault tests that kill one (SIGKILL).
+PROCESSES: dict[str, subprocess.Popen] = {}
+
 
 @contextlib.contextmanager
 def uvicorn_server(env: dict[str, str], port: int | None = None) -> Iterator[tuple[str, Path]]:
@@ -58,8 +61,10 @@ def uvicorn_server(env: dict[str, str], port: int | None = None) -> Iterator[tup
             if time.monotonic() > deadline:
                 raise AssertionError("uvicorn did not start")
             time.sleep(0.1)
+        PROCESSES[base] = proc
         yield base, Path(log.name)
     finally:
+        PROCESSES.pop(base, None)
         proc.terminate()
         try:
             proc.wait(timeout=15)

@@ -37,7 +37,7 @@ RETRY_WINDOW = timedelta(minutes=16)
 
 
 def dedupe_key_for(event: IncomingMessage) -> str:
-    """The key that makes a retried webhook store nothing new (DESIGN.md "Idempotency").
+    """The key that makes a retried webhook store nothing new (docs/ARCHITECTURE.md "Flows").
 
     The gateway's own message id when it gives one (`IncomingMessage.message_id`); else a
     hash of the content *with* its timestamp (two identical texts sent a second apart differ);

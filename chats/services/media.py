@@ -1,6 +1,7 @@
 """Writes for media: copy incoming attachments into private storage, retention, agent uploads.
 
-Fonnte keeps an incoming file only ~30 minutes (PROTOCOLS.md §4.1), so the inbound flow
+Fonnte keeps an incoming file only ~30 minutes (docs/ARCHITECTURE.md, "Fonnte's protocol"), so the
+inbound flow
 enqueues `chats.tasks.media.attachment_copy` on commit for every message with an
 `attachment_url`, through `config.enqueue.enqueue_on_commit` (a broker outage never fails
 the webhook; `attachment_copy_sweep` re-enqueues the copy).

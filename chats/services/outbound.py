@@ -1,5 +1,5 @@
-"""Agent replies: queued message → send task → gateway → recorded outcome (DESIGN.md "Delivery
-semantics").
+"""Agent replies: queued message → send task → gateway → recorded outcome (docs/ARCHITECTURE.md
+"Delivery semantics").
 
 The promise to the agent: nothing is lost silently and nothing is sent twice unless a person
 chose to. Every reply is stored `queued` first and its send task is enqueued on commit. A task

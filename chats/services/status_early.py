@@ -2,7 +2,8 @@
 
 Fonnte may call the status webhook while Sapa is still waiting for its answer to /send (the
 answer carries the message id), and the stateid-only "read" that follows names a state id
-Sapa learns only from the id + stateid update (PROTOCOLS.md §5). Answering 200 and dropping
+Sapa learns only from the id + stateid update (docs/ARCHITECTURE.md, "Fonnte's protocol").
+Answering 200 and dropping
 such an update loses the tick for good, so the webhook keeps it (`EarlyStatusUpdate`) and it is
 applied when the id arrives: when the send is recorded (`early_status_replay`, called by
 `chats.services.outbound`), or when an id + stateid update teaches the state id.

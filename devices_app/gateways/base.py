@@ -168,7 +168,7 @@ class SendOutcome(enum.Enum):
 
 @dataclass(frozen=True)
 class SendResult:
-    """What became of one send request (DESIGN "Delivery semantics", docs/ARCHITECTURE.md).
+    """What became of one send request (docs/ARCHITECTURE.md "Delivery semantics").
 
     - ok: the gateway accepted the message (`message_ids` holds its ids, one per target).
     - permanent: refused, and the same request will be refused again (bad token, target…).

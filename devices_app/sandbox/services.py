@@ -43,7 +43,8 @@ def _extension(filename: str) -> str:
 
 
 def fonnte_incoming_body(*, device: Device, sandbox_message: SandboxMessage, name: str) -> dict:
-    """The body Fonnte would post for this message (PROTOCOLS.md §4.1, with a timestamp).
+    """The body Fonnte would post for this message (docs/ARCHITECTURE.md, "Fonnte's protocol", with
+    a timestamp).
 
     A quoted reply arrives as its text alone: Fonnte's incoming webhook has no field for the
     quoted message, so the sandbox sends none either."""

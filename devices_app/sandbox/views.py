@@ -1,6 +1,8 @@
-"""The sandbox gateway: a Fonnte-compatible simulator served by Sapa (DESIGN.md "Gateways").
+"""The sandbox gateway: a Fonnte-compatible simulator served by Sapa (docs/ARCHITECTURE.md "The
+sandbox").
 
-- /sandbox/fonnte/send, /device, /qr answer exactly as Fonnte does (PROTOCOLS.md §2–3), so the
+- /sandbox/fonnte/send, /device, /qr answer exactly as Fonnte does (docs/ARCHITECTURE.md, "Fonnte's
+protocol"), so the
   outbound code cannot tell it from api.fonnte.com; after a send the sandbox calls Sapa's own
   status webhook (devices_app.tasks).
 - /sandbox/ is a page where a person plays a customer of a sandbox device.
@@ -74,7 +76,7 @@ def _request_id() -> int:
 
 
 def _fonnte_failure(reason: str) -> JsonResponse:
-    # Fonnte spells the key "Status" on /send failures (PROTOCOLS.md §2.3).
+    # Fonnte spells the key "Status" on /send failures (docs/ARCHITECTURE.md, "Fonnte's protocol").
     return JsonResponse({"Status": False, "reason": reason, "requestid": _request_id()})
 
 

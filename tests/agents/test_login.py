@@ -129,9 +129,11 @@ def test_anonymous_inbox_redirects_to_login(client):
     assert response["Location"].startswith(reverse("agents:login"))
 
 
-def test_staff_without_an_agent_cannot_open_the_inbox(client):
+def test_staff_without_an_agent_are_sent_from_the_inbox_to_the_board(client):
     client.force_login(StaffFactory())
-    assert client.get(reverse("chats:inbox")).status_code == 403
+    response = client.get(reverse("chats:inbox"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("supervision:board")
 
 
 def test_login_redirect_ignores_foreign_next_urls(client, agent_with_token):

@@ -1,4 +1,5 @@
-"""DESIGN.md "Who sees what" over every workspace URL: an agent sees the chats assigned to them
+"""docs/ARCHITECTURE.md "Who sees what" over every workspace URL: an agent sees the chats assigned
+to them
 and their division's queue, nothing else (404, never 403, so ids leak nothing); anonymous
 visitors go to the login page; every post needs the CSRF token."""
 

@@ -1,5 +1,6 @@
 """End to end through the reply box: a quote-reply posted to the view leaves through the real
-send task and reaches a local Fonnte-protocol server with `inboxid` (PROTOCOLS.md §2.1), and a
+send task and reaches a local Fonnte-protocol server with `inboxid` (docs/ARCHITECTURE.md,
+"Fonnte's protocol"), and a
 note posted the same way never does."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Validating and storing an agent's attachment against Fonnte's limits (PROTOCOLS.md §2)."""
+"""Validating and storing an agent's attachment against Fonnte's limits (docs/ARCHITECTURE.md,
+"Fonnte's protocol")."""
 
 from __future__ import annotations
 

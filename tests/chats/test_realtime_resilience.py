@@ -1,4 +1,5 @@
-"""The realtime layer's two known traps (PITFALLS.md): publishing from Celery, and a Redis
+"""The realtime layer's two known traps (docs/ARCHITECTURE.md "Known traps"): publishing from
+Celery, and a Redis
 restart that silently drops pushes while sockets stay open."""
 
 from __future__ import annotations

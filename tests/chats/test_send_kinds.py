@@ -1,5 +1,6 @@
 """Every kind of reply reaches a local gateway speaking Fonnte with the right fields
-(PROTOCOLS.md §2.1): attachment by signed link or by URL with its caption and file name, a
+(docs/ARCHITECTURE.md, "Fonnte's protocol"): attachment by signed link or by URL with its caption
+and file name, a
 location as "lat,long", a poll with comma-joined choices and its selection mode, a quick reply
 with its attachment and location, and `inboxid` when quoting. Real Celery worker, real HTTP."""
 

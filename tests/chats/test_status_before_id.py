@@ -1,6 +1,7 @@
 """A status webhook that arrives before Sapa has recorded the gateway id of its message (the
 gateway calls the webhook while its answer to /send is still on the way) is kept and applied
-when the id arrives, and so is the stateid-only "read" that follows it (PROTOCOLS.md §5).
+when the id arrives, and so is the stateid-only "read" that follows it (docs/ARCHITECTURE.md,
+"Fonnte's protocol").
 
 The gateway here is a real HTTP server speaking Fonnte's /send; before answering it posts the
 status webhooks to Sapa's real webhook URL from its own thread (its own database connection).

@@ -31,7 +31,7 @@ from tests.factories import (
     ConversationFactory,
     DeviceFactory,
     DivisionFactory,
-    StaffFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -95,8 +95,8 @@ def test_a_send_sweep_that_acts_logs_one_info_line_with_its_counts(caplog):
 
 
 def test_a_refused_page_logs_one_line_without_a_traceback(client, caplog):
-    # A staff user without an agent opens the agents' inbox: 403.
-    client.force_login(StaffFactory())
+    # A signed-in user who is neither an agent nor staff opens the agents' inbox: 403.
+    client.force_login(UserFactory())
     response = client.get(reverse("chats:inbox"))
 
     assert response.status_code == 403

