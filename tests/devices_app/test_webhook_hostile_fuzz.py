@@ -1,7 +1,8 @@
 """Property: whatever JSON-ish body arrives at the incoming webhook — NUL anywhere, lone
 surrogates, NaN and Infinity, integers past 2^63, odd senders, nested values — the answer is a
 stored message (200) or a clear 400 that changed nothing; never a 500. On SQLite and
-PostgreSQL. The counts it prints are quoted in docs/RELIABILITY.md.
+PostgreSQL. The counts it prints are quoted in docs/RELIABILITY.md; strategies
+shared with the other fuzz tests live in tests/hostile.py.
 """
 
 from __future__ import annotations
@@ -15,28 +16,10 @@ from hypothesis import strategies as st
 
 from chats.models import Message
 from tests.fonnte import post, snapshot
+from tests.hostile import NASTY_TEXT, NUMBERS, VALUES
 
 pytestmark = pytest.mark.django_db
 
-# Every code point, lone surrogates and NUL included.
-ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
-NASTY_TEXT = st.one_of(
-    ANY_TEXT,
-    st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfffy", "NaN,1", "Infinity,-1", "1e999,2"]),
-)
-NUMBERS = st.one_of(
-    st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from([2**63 - 1, 2**63, 2**64, -(2**63) - 1]),
-)
-SCALARS = st.one_of(NASTY_TEXT, NUMBERS, st.booleans(), st.none())
-VALUES = st.recursive(
-    SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(NASTY_TEXT, inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 SENDERS = st.one_of(
     st.sampled_from(["6282100000002", "081234567890", "120363000000000001@g.us"]),
     NASTY_TEXT,
