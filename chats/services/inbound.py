@@ -46,7 +46,12 @@ def dedupe_key_for(event: IncomingMessage) -> str:
     """
     if event.message_id:
         # "inbox:" since the first gateway's id was Fonnte's inbox id: stored keys stay valid.
-        return f"inbox:{event.message_id}"
+        key = f"inbox:{event.message_id}"
+        if len(key) <= Message._meta.get_field("dedupe_key").max_length:
+            return key
+        # An id longer than the column (a 75-digit "inboxid" string, say) is kept as its hash:
+        # still one key per id, and never a 500 that makes the gateway retry and then give up.
+        return "inbox#" + hashlib.sha256(event.message_id.encode()).hexdigest()
     content = json.dumps(
         [
             event.sender,

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["config", "chats", "devices_app", "agents", "divisions", "rotation", "templates_app"]
-PACKAGES.append("realtime")
+PACKAGES += ["realtime", "supervision"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

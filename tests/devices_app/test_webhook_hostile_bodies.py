@@ -43,6 +43,13 @@ STORED = [
     ("nul in the name", "incoming", _body(name="Ra\u0000ma"), {"text": "Halo"}),
     ("inboxid 2^63", "incoming", _body(inboxid=2**63), {"gateway_inbox_id": None}),
     ("inboxid 2^64 as text", "incoming", _body(inboxid=str(2**64)), {"gateway_inbox_id": None}),
+    # Found by the fuzzing: a 75-digit id overflowed the 80-character dedupe key on PostgreSQL.
+    (
+        "inboxid of 75 digits as text",
+        "incoming",
+        _body(inboxid="7" * 75),
+        {"gateway_inbox_id": None},
+    ),
     ("inboxid 2^63 - 1", "incoming", _body(inboxid=2**63 - 1), {"gateway_inbox_id": 2**63 - 1}),
     (
         "NaN and Infinity",
