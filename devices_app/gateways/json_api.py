@@ -21,7 +21,13 @@ import httpx
 from django.utils.translation import gettext_noop
 
 from ..untrusted import Unstorable, load_json
-from .base import REASON_BAD_GATEWAY_URL, REASON_UNREACHABLE
+from .base import (
+    REASON_BAD_GATEWAY_URL,
+    REASON_UNCONFIRMED_DROPPED,
+    REASON_UNCONFIRMED_TIMEOUT,
+    REASON_UNREACHABLE,
+    SendResult,
+)
 from .http import shared_client, timeout
 
 logger = logging.getLogger(__name__)
@@ -57,6 +63,20 @@ class TransportFailure:
     @property
     def reason(self) -> str:
         return FAILURE_REASONS[self.kind]
+
+    def send_result(self) -> SendResult:
+        """What this failure means for a send (docs/ARCHITECTURE.md "Delivery semantics"): only
+        a request that certainly never left may be repeated; a timeout or a dropped answer may
+        have been sent, so a person decides."""
+        if self.kind == "unreachable":
+            return SendResult(ok=False, reason=REASON_UNREACHABLE, certainly_not_sent=True)
+        if self.kind == "bad_url":
+            return SendResult(
+                ok=False, reason=REASON_BAD_GATEWAY_URL, permanent=True, certainly_not_sent=True
+            )
+        if self.kind == "timeout":
+            return SendResult(ok=False, reason=REASON_UNCONFIRMED_TIMEOUT)
+        return SendResult(ok=False, reason=REASON_UNCONFIRMED_DROPPED)
 
 
 def call(

@@ -22,10 +22,7 @@ from .. import wa_message
 from ..base import (
     REASON_BAD_GATEWAY_URL,
     REASON_HTTP_ERROR,
-    REASON_UNCONFIRMED_DROPPED,
     REASON_UNCONFIRMED_GARBLED,
-    REASON_UNCONFIRMED_TIMEOUT,
-    REASON_UNREACHABLE,
     OperationResult,
     SendResult,
 )
@@ -113,15 +110,7 @@ def _message_id(data: dict[str, Any]) -> str:
 def classify_send(reply: Answer | TransportFailure) -> SendResult:
     """The outcome of `send` / `send_group`. Pure: tested on its own."""
     if isinstance(reply, TransportFailure):
-        if reply.kind == "unreachable":
-            return SendResult(ok=False, reason=REASON_UNREACHABLE, certainly_not_sent=True)
-        if reply.kind == "bad_url":
-            return SendResult(
-                ok=False, reason=REASON_BAD_GATEWAY_URL, permanent=True, certainly_not_sent=True
-            )
-        if reply.kind == "timeout":
-            return SendResult(ok=False, reason=REASON_UNCONFIRMED_TIMEOUT)
-        return SendResult(ok=False, reason=REASON_UNCONFIRMED_DROPPED)
+        return reply.send_result()
     by_status = classify_http_status(reply.status_code)
     if by_status is not None:
         return by_status
