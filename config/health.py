@@ -10,6 +10,8 @@ nothing is lost. GET and HEAD (load balancers probe with either).
 
 from __future__ import annotations
 
+import time
+
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -22,6 +24,9 @@ from config.celery import app as celery_app
 # How long the probes may wait: a health check that hangs is a failed health check.
 SQLITE_WRITE_WAIT_MS = 2000
 CELERY_PING_TIMEOUT = 0.5
+# A worker that answered is remembered this long, so a load balancer probing every second does
+# not broadcast a ping to every worker each time; "no worker" is never remembered (asked again).
+_last_worker_answer = 0.0
 
 
 def _sqlite_writable(connection) -> bool:
@@ -77,10 +82,17 @@ def _redis_ok() -> bool:
 
 def _celery_workers() -> int:
     """How many workers answered a ping (the first answer ends the wait)."""
+    global _last_worker_answer
+    remembered = settings.HEALTH_CELERY_REMEMBER_SECONDS
+    if remembered and time.monotonic() - _last_worker_answer < remembered:
+        return 1
     try:
-        return len(celery_app.control.ping(timeout=CELERY_PING_TIMEOUT, limit=1) or [])
+        workers = len(celery_app.control.ping(timeout=CELERY_PING_TIMEOUT, limit=1) or [])
     except Exception:
         return 0
+    if workers and remembered:
+        _last_worker_answer = time.monotonic()
+    return workers
 
 
 @never_cache

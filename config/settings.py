@@ -405,6 +405,8 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 # Visits of a public rotator link from one address per minute that take a turn; more answer 429
 # (rotation/throttle.py). 0 turns the limit off.
 ROTATOR_VISITS_PER_MINUTE = env.int("ROTATOR_VISITS_PER_MINUTE", default=20)
+# /healthz remembers a Celery worker's answer this long (config/health.py).
+HEALTH_CELERY_REMEMBER_SECONDS = env.int("HEALTH_CELERY_REMEMBER_SECONDS", default=10)
 
 # --- Logs (config/logs.py; README "Logs") ----------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line with the request, device, conversation and

@@ -18,3 +18,5 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Health tests start and stop workers between requests: ask Celery every time.
+HEALTH_CELERY_REMEMBER_SECONDS = 0

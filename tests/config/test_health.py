@@ -107,3 +107,14 @@ def test_database_down_is_503():
     assert status == 503
     assert body["database"] == "down"
     assert body["status"] == "down"
+
+
+def test_a_workers_answer_is_remembered_but_no_answer_never_is(client, transactional_db, settings):
+    settings.HEALTH_CELERY_REMEMBER_SECONDS = 60
+    assert client.get("/healthz").json()["celery"] == "degraded"
+    with thread_worker():
+        assert client.get("/healthz").json()["celery"] == "ok"
+    # The worker has stopped: inside the window its answer still stands (no ping per probe).
+    assert client.get("/healthz").json()["celery"] == "ok"
+    settings.HEALTH_CELERY_REMEMBER_SECONDS = 0
+    assert client.get("/healthz").json()["celery"] == "degraded"
