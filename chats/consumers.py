@@ -311,23 +311,3 @@ class AgentConsumer(CollisionGuardMixin, _GroupsConsumer):
     async def presence_changed(self, event: dict) -> None:
         # Presence is shown on the staff board, not in an agent's own workspace.
         return None
-
-
-class StaffConsumer(_GroupsConsumer):
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
-            await self.close(code=CLOSE_NOT_ALLOWED)
-            return
-        self.language = live.language_from_scope(self.scope)
-        await self.join([realtime.STAFF_GROUP])
-        await self.accept()
-
-    async def device_status_changed(self, event: realtime.DeviceStatusChanged) -> None:
-        html = await rendered(live.render_device_status_for_staff)(
-            language=self.language, device_id=event["device_id"]
-        )
-        await self.send_html(html)
-
-    async def presence_changed(self, event: dict) -> None:
-        return None
